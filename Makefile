@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+# The two commands of the README: `make run` and `make test`. Both install what is missing.
+.PHONY: all deps test-deps build release run test unit fuzz-build fuzz-short fuzz-long format format-check kernel-test bench clean
+
+JOBS ?= $(shell nproc)
+DEMO_DIR ?= $(CURDIR)/build/demo-export
+FUZZ_SECONDS ?= 30
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+test-deps:
+	@./scripts/install-deps.sh --test
+
+build: deps
+	cmake --preset debug
+	cmake --build --preset debug -j $(JOBS)
+
+release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+# Builds the release binary and serves a demo export on 127.0.0.1:5640.
+run: release
+	@mkdir -p $(DEMO_DIR) && [ -e $(DEMO_DIR)/README ] || echo "Hello from ninep." > $(DEMO_DIR)/README
+	./build/release/tools/ninep/ninep serve $(DEMO_DIR)
+
+# Everything CI checks: formatting, the ASan/UBSan build and its tests (kernel guest included),
+# and a short run of every fuzz target under clang.
+test: test-deps format-check
+	cmake --preset debug
+	cmake --build --preset debug -j $(JOBS)
+	ctest --preset debug
+	$(MAKE) fuzz-short
+
+fuzz-build: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+
+fuzz-short: fuzz-build
+	./fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-long: fuzz-build
+	./fuzz/run.sh build/fuzz 1800
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check: deps
+	@git ls-files '*.cpp' '*.hpp' | xargs -r clang-format --dry-run --Werror
+
+bench: release
+	./bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <ninep/wire/types.hpp>
+#include <string_view>
+
+namespace ninep::wire {
+
+/// A directory entry of 9P2000 (stat(5)), with the 9P2000.u extension fields.
+/// Wire: size[2] type[2] dev[4] qid[13] mode[4] atime[4] mtime[4] length[8] name[s] uid[s]
+///       gid[s] muid[s]; 9P2000.u appends extension[s] n_uid[4] n_gid[4] n_muid[4].
+/// Strings borrow from the decoded buffer.
+struct stat {
+  std::uint16_t type = 0;
+  std::uint32_t dev = 0;
+  wire::qid qid;
+  std::uint32_t mode = 0;
+  std::uint32_t atime = 0;
+  std::uint32_t mtime = 0;
+  std::uint64_t length = 0;
+  std::string_view name, uid, gid, muid;
+  std::string_view extension;                                                 ///< 9P2000.u only
+  std::uint32_t n_uid = 0xffffffff, n_gid = 0xffffffff, n_muid = 0xffffffff;  ///< 9P2000.u only
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("type", s.type);
+    v("dev", s.dev);
+    v("qid", s.qid);
+    v("mode", s.mode);
+    v("atime", s.atime);
+    v("mtime", s.mtime);
+    v("length", s.length);
+    v("name", s.name);
+    v("uid", s.uid);
+    v("gid", s.gid);
+    v("muid", s.muid);
+    if (v.dialect() == dialect::v2000u) {
+      v("extension", s.extension);
+      v("n_uid", s.n_uid);
+      v("n_gid", s.n_gid);
+      v("n_muid", s.n_muid);
+    }
+  }
+  bool operator==(const stat&) const = default;
+};
+
+/// dm bits of stat.mode (stat(5), and 9P2000.u's extra file kinds).
+namespace dm {
+inline constexpr std::uint32_t dir = 0x80000000, append = 0x40000000, excl = 0x20000000,
+                               mount = 0x10000000, auth = 0x08000000, tmp = 0x04000000,
+                               symlink = 0x02000000, device = 0x00800000, namedpipe = 0x00200000,
+                               socket = 0x00100000, setuid = 0x00080000, setgid = 0x00040000;
+}  // namespace dm
+
+/// A 9P2000.L directory entry in Rreaddir data: qid[13] offset[8] type[1] name[s].
+/// `offset` is the opaque cookie a client passes to the next Treaddir to continue after it.
+struct dirent {
+  wire::qid qid;
+  std::uint64_t offset = 0;
+  std::uint8_t type = 0;  ///< DT_* value
+  std::string_view name;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("qid", s.qid);
+    v("offset", s.offset);
+    v("type", s.type);
+    v("name", s.name);
+  }
+  bool operator==(const dirent&) const = default;
+};
+
+}  // namespace ninep::wire

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include <fmt/format.h>
+
+#include <array>
+#include <ninep/wire/format.hpp>
+#include <string_view>
+
+#include "fields.hpp"
+
+namespace ninep::wire {
+namespace {
+
+void quoted(fmt::memory_buffer& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+// Appends " name value" for each field, as fcallfmt does.
+class printer {
+ public:
+  printer(fmt::memory_buffer& out, wire::dialect d) : out_(out), d_(d) {}
+  wire::dialect dialect() const noexcept { return d_; }
+  std::back_insert_iterator<fmt::memory_buffer> it() { return std::back_inserter(out_); }
+
+  template <class T>
+  requires std::is_integral_v<T>
+  void operator()(std::string_view name, const T& v) {
+    // Modes and permissions read best in octal, flags and masks in hex.
+    if (name == "mode" || name == "perm")
+      fmt::format_to(it(), " {} 0{:o}", name, v);
+    else if (name == "flags" || name == "valid" || name == "request_mask")
+      fmt::format_to(it(), " {} {:#x}", name, v);
+    else
+      fmt::format_to(it(), " {} {}", name, +v);
+  }
+  void operator()(std::string_view name, const qid& q) {
+    fmt::format_to(it(), " {} ", name), put(q);
+  }
+  void operator()(std::string_view name, std::string_view s) {
+    fmt::format_to(it(), " {} ", name);
+    quoted(out_, s);
+  }
+  void operator()(std::string_view name, const payload& p) {
+    fmt::format_to(it(), " {} {}", name, p.data.size());
+    // A short preview, like fcallfmt's dumpsome: enough to recognise text.
+    constexpr std::size_t preview = 24;
+    std::string_view text(reinterpret_cast<const char*>(p.data.data()),
+                          std::min(p.data.size(), preview));
+    out_.push_back(' ');
+    quoted(out_, text);
+    if (p.data.size() > preview) fmt::format_to(it(), "...");
+  }
+  void operator()(std::string_view name, const bounded_array<std::string_view, max_welem>& a) {
+    fmt::format_to(it(), " {} {}", name, a.size());
+    for (auto s : a) out_.push_back(' '), quoted(out_, s);
+  }
+  void operator()(std::string_view name, const bounded_array<qid, max_welem>& a) {
+    fmt::format_to(it(), " {} {}", name, a.size());
+    for (const auto& q : a) out_.push_back(' '), put(q);
+  }
+  void operator()(std::string_view name, const stat& s) {
+    fmt::format_to(it(), " {} {{", name);
+    stat::fields(s, *this);
+    fmt::format_to(it(), " }}");
+  }
+
+ private:
+  void put(const qid& q) {
+    // (path version type), with type as Plan 9's letters: d directory, a append, l exclusive,
+    // A auth, t temporary, L symlink.
+    std::string t;
+    if (q.type & qt::dir) t += 'd';
+    if (q.type & qt::append) t += 'a';
+    if (q.type & qt::excl) t += 'l';
+    if (q.type & qt::auth) t += 'A';
+    if (q.type & qt::tmp) t += 't';
+    if (q.type & qt::symlink) t += 'L';
+    fmt::format_to(it(), "({:016x} {} {})", q.path, q.version, t.empty() ? "f" : t);
+  }
+  fmt::memory_buffer& out_;
+  wire::dialect d_;
+};
+
+constexpr std::array<std::string_view, 128> type_names = [] {
+  std::array<std::string_view, 128> t{};
+  detail::for_each_message_type(
+      [&]<class M>() { t[static_cast<std::size_t>(M::type)] = M::spec_name; });
+  t[6] = "Tlerror";
+  t[106] = "Terror";
+  return t;
+}();
+
+}  // namespace
+
+std::string_view type_name(std::uint8_t t) noexcept { return t < 128 ? type_names[t] : ""; }
+
+void format_message(fmt::memory_buffer& out, const message& m, dialect d) {
+  std::visit(
+      [&](const auto& b) {
+        using M = std::decay_t<decltype(b)>;
+        fmt::format_to(std::back_inserter(out), "{} tag {}", M::spec_name, m.tag);
+        printer p(out, d);
+        M::fields(b, p);
+      },
+      m.body);
+}
+
+}  // namespace ninep::wire
