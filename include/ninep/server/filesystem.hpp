@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ninep/core/result.hpp>
+#include <ninep/wire/types.hpp>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+/// \file
+/// The interface between the 9P server and a file tree (a backend). Backends see typed
+/// operations on their own node objects: never tags, fids or wire buffers. The server has done
+/// every protocol check before a backend call: the fid exists, it is open (or not) as the
+/// operation needs, names are single path elements (no '/', not "" or "." or ".." except in
+/// walk), counts fit the reply.
+///
+/// Threading: the server calls a backend from worker threads, never from the network loop, so
+/// a call may block. Calls on different nodes may run concurrently; calls on the same node may
+/// too (a client may send two reads on one fid), so a node guards its own mutable state.
+///
+/// Errors: return errno values as std::error_code in the generic category (errno_code(ENOENT));
+/// the server turns them into the reply of the connection's dialect. Every operation a backend
+/// does not override answers EOPNOTSUPP.
+
+namespace ninep::server {
+
+/// Who is making a request: the user of the attach the fid descends from.
+struct user {
+  std::string name;                ///< uname of Tattach
+  std::uint32_t uid = 0xffffffff;  ///< n_uname of Tattach (9P2000.u/.L), or resolved from name
+  std::string aname;               ///< aname of Tattach
+};
+
+/// Passed to every backend call.
+struct context {
+  const server::user& user;
+  /// Requested to stop when the client flushes the request or the server shuts down; a call
+  /// that waits (a blocking read, a lock) should give up with ECANCELED/EINTR when it is.
+  std::stop_token stop;
+};
+
+/// A backend's object for one file, held by every fid that refers to it. The server keeps it
+/// alive while any fid or request refers to it; its destructor is the clunk.
+class node {
+ public:
+  virtual ~node() = default;
+};
+using node_ptr = std::shared_ptr<node>;
+
+/// Attributes, as Rgetattr carries them. `valid` says which fields are filled (dotl::getattr_*).
+struct attr {
+  std::uint64_t valid = 0;
+  wire::qid qid;
+  std::uint32_t mode = 0;  ///< S_IF* | permission bits
+  std::uint32_t uid = 0, gid = 0;
+  std::uint64_t nlink = 0, rdev = 0, size = 0, blksize = 0, blocks = 0;
+  std::uint64_t atime_sec = 0, atime_nsec = 0, mtime_sec = 0, mtime_nsec = 0;
+  std::uint64_t ctime_sec = 0, ctime_nsec = 0, btime_sec = 0, btime_nsec = 0;
+  std::uint64_t gen = 0, data_version = 0;
+};
+
+/// What Tsetattr asks to change; `valid` holds dotl::setattr_* bits. ATIME/MTIME without the
+/// matching *_SET bit mean "now"; with it, the given seconds and nanoseconds.
+struct set_attr {
+  std::uint32_t valid = 0;
+  std::uint32_t mode = 0, uid = 0, gid = 0;
+  std::uint64_t size = 0;
+  std::uint64_t atime_sec = 0, atime_nsec = 0, mtime_sec = 0, mtime_nsec = 0;
+};
+
+/// Rstatfs fields.
+struct fs_stat {
+  std::uint32_t type = 0, bsize = 0;
+  std::uint64_t blocks = 0, bfree = 0, bavail = 0, files = 0, ffree = 0, fsid = 0;
+  std::uint32_t namelen = 0;
+};
+
+/// A node reached by walk or attach, with its qid.
+struct walked {
+  node_ptr node;
+  wire::qid qid;
+};
+
+/// The result of open/create: the qid and the iounit (0: use msize).
+struct opened {
+  wire::qid qid;
+  std::uint32_t iounit = 0;
+};
+
+/// A node created and opened by create(): it replaces the directory node in the fid.
+struct created {
+  node_ptr node;
+  wire::qid qid;
+  std::uint32_t iounit = 0;
+};
+
+/// A POSIX byte-range lock request or answer (Tlock/Tgetlock/Rgetlock).
+struct lock_request {
+  std::uint8_t type = 0;  ///< dotl::lock_type_*
+  std::uint32_t flags = 0;
+  std::uint64_t start = 0, length = 0;  ///< length 0: to end of file
+  std::uint32_t proc_id = 0;
+  std::string client_id;
+};
+
+/// Receives directory entries from readdir(). add() returns false when the entry did not fit;
+/// the backend then stops, and the client resumes later from that entry's cookie.
+class dirent_sink {
+ public:
+  /// `next` is the cookie that resumes the listing after this entry.
+  virtual bool add(const wire::qid& qid, std::uint64_t next, std::uint8_t dt_type,
+                   std::string_view name) = 0;
+
+ protected:
+  ~dirent_sink() = default;
+};
+
+/// A file tree served over 9P. See the file comment for threading and errors.
+class filesystem {
+ public:
+  virtual ~filesystem() = default;
+
+  /// Tattach: the root of the tree named by `cx.user.aname`. Errors: ENOENT (no such export).
+  virtual result<walked> attach(const context& cx) = 0;
+  /// One step of Twalk from directory `from`. `name` may be ".."; at the root it stays at the
+  /// root. Never follows a symlink. Errors: ENOENT, ENOTDIR, EACCES.
+  virtual result<walked> walk(const context& cx, node& from, std::string_view name) = 0;
+  /// Twalk with no names: a second reference to the same file. Default: shares `n`'s node.
+  virtual result<node_ptr> clone(const context& cx, const node_ptr& n);
+
+  virtual result<attr> getattr(const context& cx, node& n, std::uint64_t request_mask);
+  virtual result<void> setattr(const context& cx, node& n, const set_attr& a);
+  /// Opens `n` with host open(2) flags (the server translated them from the wire).
+  virtual result<opened> open(const context& cx, node& n, int flags);
+  /// Creates and opens `name` in directory `dir` (host flags; O_CREAT is implied).
+  virtual result<created> create(const context& cx, node& dir, std::string_view name, int flags,
+                                 std::uint32_t mode, std::uint32_t gid);
+  /// Reads from open file `n` at `offset` into `out`; returns bytes read, 0 at end of file.
+  virtual result<std::size_t> read(const context& cx, node& n, std::uint64_t offset,
+                                   std::span<std::byte> out);
+  /// Writes `in` at `offset` into open file `n`; returns bytes written.
+  virtual result<std::size_t> write(const context& cx, node& n, std::uint64_t offset,
+                                    std::span<const std::byte> in);
+  /// Lists open directory `n` from `cookie` (0: the start) into `out` until it is full or the
+  /// listing ends. Entries "." and ".." may be included.
+  virtual result<void> readdir(const context& cx, node& n, std::uint64_t cookie, dirent_sink& out);
+  virtual result<void> fsync(const context& cx, node& n, bool datasync);
+  virtual result<fs_stat> statfs(const context& cx, node& n);
+  virtual result<wire::qid> mkdir(const context& cx, node& dir, std::string_view name,
+                                  std::uint32_t mode, std::uint32_t gid);
+  virtual result<wire::qid> symlink(const context& cx, node& dir, std::string_view name,
+                                    std::string_view target, std::uint32_t gid);
+  virtual result<wire::qid> mknod(const context& cx, node& dir, std::string_view name,
+                                  std::uint32_t mode, std::uint32_t major, std::uint32_t minor,
+                                  std::uint32_t gid);
+  virtual result<std::string> readlink(const context& cx, node& n);
+  /// Tlink: hard link `name` in `dir` to `target`.
+  virtual result<void> link(const context& cx, node& dir, node& target, std::string_view name);
+  /// Trename: moves `n` into `newdir` as `name`.
+  virtual result<void> rename(const context& cx, node& n, node& newdir, std::string_view name);
+  virtual result<void> renameat(const context& cx, node& olddir, std::string_view oldname,
+                                node& newdir, std::string_view newname);
+  /// Tunlinkat: flags may hold dotl::at_removedir.
+  virtual result<void> unlinkat(const context& cx, node& dir, std::string_view name,
+                                std::uint32_t flags);
+  /// Tremove: removes the file `n` refers to (the fid is clunked by the server either way).
+  virtual result<void> remove(const context& cx, node& n);
+  /// Tlock: returns dotl::lock_success or dotl::lock_blocked (never waits).
+  virtual result<std::uint8_t> lock(const context& cx, node& n, const lock_request& l);
+  /// Tgetlock: the first lock that would conflict with `l`, or `l` with type unlck.
+  virtual result<lock_request> getlock(const context& cx, node& n, const lock_request& l);
+  /// The value of extended attribute `name`, or with an empty name the NUL-separated list.
+  virtual result<std::string> xattr_get(const context& cx, node& n, std::string_view name);
+  /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
+  /// zero-size Txattrcreate, removes extended attribute `name`.
+  virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,
+                                 std::span<const std::byte> value, std::uint32_t flags);
+};
+
+}  // namespace ninep::server

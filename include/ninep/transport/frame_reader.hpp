@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <ninep/core/buffer.hpp>
+#include <ninep/core/result.hpp>
+#include <ninep/transport/address.hpp>
+
+namespace ninep::transport {
+
+/// The two size classes of frame buffers: small messages (most requests and replies) and
+/// msize-sized ones (Twrite, Rread, Rreaddir). Shared by all connections of a server or client.
+struct frame_pools {
+  std::shared_ptr<buffer_pool> small;
+  std::shared_ptr<buffer_pool> large;
+
+  /// Pools for frames up to `max_msize` bytes.
+  static frame_pools make(std::uint32_t max_msize);
+  /// A buffer of n bytes from the smallest pool that fits (n <= large block size).
+  buffer get(std::size_t n) const;
+};
+
+/// Splits a byte stream into 9P frames. Small frames are read many at a time through an internal
+/// buffer; a large frame's body is read straight into its own buffer. Not thread-safe: one
+/// coroutine reads. The stream must outlive the reader.
+class frame_reader {
+ public:
+  frame_reader(stream& s, frame_pools pools) : s_(s), pools_(std::move(pools)) {}
+
+  /// The next complete frame, size[4] included, at most `msize` bytes. If a frame has started
+  /// and is not complete within `frame_timeout`, the stream is closed and the read fails
+  /// (a slow or stalled peer cannot hold a half-sent frame forever).
+  /// Errors: errc::bad_size (size field below 7 or above msize: the stream cannot be
+  /// resynchronised, close it), errc::connection_closed (end of stream between frames),
+  /// asio errors (including operation_aborted after the timeout).
+  asio::awaitable<result<buffer>> read(std::uint32_t msize,
+                                       std::chrono::milliseconds frame_timeout);
+
+ private:
+  asio::awaitable<std::error_code> fill(std::chrono::milliseconds frame_timeout, bool mid_frame);
+
+  stream& s_;
+  frame_pools pools_;
+  std::array<std::byte, 65536> buf_{};
+  std::size_t begin_ = 0, end_ = 0;
+};
+
+}  // namespace ninep::transport

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstring>
+#include <ninep/core/error.hpp>
+#include <ninep/transport/frame_reader.hpp>
+#include <ninep/wire/codec.hpp>
+
+namespace ninep::transport {
+namespace {
+constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// Replies and requests other than I/O fit in this (Rstat, Rreadlink and Twalk are the largest
+// common ones, well under it); anything larger comes from the msize pool.
+constexpr std::size_t small_block = 8192;
+}  // namespace
+
+frame_pools frame_pools::make(std::uint32_t max_msize) {
+  return {std::make_shared<buffer_pool>(small_block, 1024),
+          std::make_shared<buffer_pool>(std::max<std::size_t>(max_msize, small_block), 64)};
+}
+
+buffer frame_pools::get(std::size_t n) const {
+  if (n <= small->block_size()) return buffer(small, n);
+  if (n <= large->block_size()) return buffer(large, n);
+  return buffer(n);
+}
+
+asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds frame_timeout,
+                                                    bool mid_frame) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (end_ == buf_.size()) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  // Only a started frame is timed: an idle connection between frames may wait indefinitely.
+  asio::steady_timer timer(s_.get_executor());
+  if (mid_frame) {
+    timer.expires_after(frame_timeout);
+    timer.async_wait([this](std::error_code ec) {
+      if (!ec) {
+        std::error_code ignored;
+        s_.cancel(ignored);
+      }
+    });
+  }
+  auto [ec, n] =
+      co_await s_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), as_tuple);
+  timer.cancel();
+  if (ec == asio::error::eof)
+    co_return mid_frame ? make_error_code(errc::need_more)
+                        : make_error_code(errc::connection_closed);
+  if (ec) co_return ec;
+  end_ += n;
+  co_return std::error_code{};
+}
+
+asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
+                                                   std::chrono::milliseconds frame_timeout) {
+  while (end_ - begin_ < 4) {
+    if (auto ec = co_await fill(frame_timeout, end_ != begin_)) co_return fail(ec);
+  }
+  std::uint32_t size = 0;
+  for (int i = 3; i >= 0; --i)
+    size = (size << 8) | std::to_integer<std::uint32_t>(buf_[begin_ + i]);
+  if (size < wire::header_size || size > msize) co_return fail(make_error_code(errc::bad_size));
+
+  buffer frame = pools_.get(size);
+  std::size_t have = std::min<std::size_t>(end_ - begin_, size);
+  std::memcpy(frame.data(), buf_.data() + begin_, have);
+  begin_ += have;
+  if (have == size) co_return frame;
+
+  if (size - have > buf_.size() / 2) {
+    // A large frame (a big Twrite or Rread): read its rest straight into place, uncopied.
+    asio::steady_timer timer(s_.get_executor());
+    timer.expires_after(frame_timeout);
+    timer.async_wait([this](std::error_code ec) {
+      if (!ec) {
+        std::error_code ignored;
+        s_.cancel(ignored);
+      }
+    });
+    auto [ec, n] =
+        co_await asio::async_read(s_, asio::buffer(frame.data() + have, size - have), as_tuple);
+    timer.cancel();
+    if (ec == asio::error::eof) co_return fail(make_error_code(errc::need_more));
+    if (ec) co_return fail(ec);
+    co_return frame;
+  }
+  while (have < size) {
+    if (begin_ == end_) {
+      if (auto ec = co_await fill(frame_timeout, true)) co_return fail(ec);
+    }
+    std::size_t take = std::min(end_ - begin_, size - have);
+    std::memcpy(frame.data() + have, buf_.data() + begin_, take);
+    begin_ += take;
+    have += take;
+  }
+  co_return frame;
+}
+
+}  // namespace ninep::transport
