@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ninep/core/result.hpp>
+#include <ninep/server/filesystem.hpp>
+#include <ninep/transport/address.hpp>
+#include <string_view>
+#include <vector>
+
+namespace ninep::server {
+
+/// Log levels, most severe first.
+enum class log_level { error, warn, info, debug, trace };
+
+/// Where the server's log lines go; injected, never global. Called from any thread.
+using log_sink = std::function<void(log_level, std::string_view)>;
+
+/// Limits and knobs, each with a safe default.
+struct options {
+  /// The largest msize offered; the client's, if smaller, wins. 1 MiB is the Linux tcp maximum.
+  std::uint32_t max_msize = 1u << 20;
+  /// Connections served at once; more are accepted and closed immediately.
+  std::size_t max_connections = 1024;
+  /// Fids per connection; Twalk/Tattach/Txattrwalk beyond it fail with EMFILE.
+  std::size_t max_fids = 1u << 20;
+  /// Requests in flight per connection; beyond it the server stops reading that connection.
+  std::size_t max_inflight = 256;
+  /// How long a peer may take to finish sending a frame it started.
+  std::chrono::milliseconds frame_timeout{30000};
+  /// Threads that run filesystem calls (which may block).
+  std::size_t workers = 8;
+  /// Threads running the network loops (each connection stays on one).
+  std::size_t network_threads = 1;
+  /// Messages at or below this level are logged; log_level::trace prints every message.
+  log_level level = log_level::info;
+  log_sink log;
+};
+
+/// Counters, readable while the server runs.
+struct counters {
+  std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, fids{0};
+};
+
+/// A 9P server: serves one filesystem over any number of listeners and connections, in all
+/// three dialects. Thread-safe: stop() may be called from any thread or a signal handler's
+/// helper thread.
+class file_server {
+ public:
+  file_server(std::shared_ptr<filesystem> fs, options opts);
+  ~file_server();
+  file_server(const file_server&) = delete;
+  file_server& operator=(const file_server&) = delete;
+
+  /// Starts listening on `a` (tcp: SO_REUSEADDR; unix: replaces a stale socket file).
+  /// Errors: as bind(2)/listen(2), naming nothing: the caller knows the address.
+  result<void> listen(const transport::address& a);
+  /// The local address of the n-th listener (useful with port 0).
+  transport::address local_address(std::size_t n) const;
+  /// Serves an already connected stream socket (e.g. one end of a socketpair for --stdio).
+  void adopt(int fd);
+  /// Runs the network loops and workers until stop(); returns when everything has finished.
+  void run();
+  /// Stops accepting, cancels requests in flight, closes connections; run() then returns.
+  void stop();
+  /// Sets the log level at run time.
+  void set_level(log_level l);
+  const counters& stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ninep::server

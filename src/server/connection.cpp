@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+#include "connection.hpp"
+
+#include <fmt/format.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <ninep/core/error.hpp>
+#include <ninep/wire/errors.hpp>
+#include <ninep/wire/format.hpp>
+
+namespace ninep::server::detail {
+namespace {
+
+constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// Replies gathered into one write: bounded so a burst cannot starve the reader for long.
+constexpr std::size_t max_batch = 64;
+// Rread/Rreaddir: size[4] type[1] tag[2] count[4].
+constexpr std::uint32_t rread_header = 11;
+
+bool valid_name(std::string_view n) noexcept {
+  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
+         n.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
+shared::shared(std::shared_ptr<filesystem> f, options o)
+    : fs(std::move(f)),
+      opts(std::move(o)),
+      pools(transport::frame_pools::make(opts.max_msize)),
+      workers(opts.workers),
+      level(static_cast<int>(opts.level)) {}
+
+void shared::log(log_level l, std::string_view msg) const {
+  if (!logs(l)) return;
+  if (opts.log) {
+    opts.log(l, msg);
+  } else {
+    static constexpr const char* names[] = {"error", "warn", "info", "debug", "trace"};
+    fmt::print(stderr, "ninep: {}: {}\n", names[static_cast<int>(l)], msg);
+  }
+}
+
+connection::connection(shared& sh, transport::stream s, std::string peer)
+    : sh_(sh),
+      sock_(std::move(s)),
+      peer_(std::move(peer)),
+      reader_(sock_, sh.pools),
+      msize_(sh.opts.max_msize),
+      write_wake_(sock_.get_executor()),
+      read_wake_(sock_.get_executor()) {
+  dialect_ = wire::dialect::v2000;
+  sh_.stats.connections++;
+}
+
+connection::~connection() {
+  sh_.stats.fids -= fids_.size();
+  sh_.live_connections--;
+}
+
+void connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ignored;
+  sock_.shutdown(asio::socket_base::shutdown_both, ignored);
+  sock_.close(ignored);
+  write_wake_.cancel();
+  read_wake_.cancel();
+  for (auto& [tag, r] : inflight_) r->stop.request_stop();
+}
+
+request* connection::get_request() {
+  if (free_requests_.empty()) {
+    all_requests_.push_back(std::make_unique<request>());
+    all_requests_.back()->flushers.reserve(4);
+    return all_requests_.back().get();
+  }
+  request* r = free_requests_.back();
+  free_requests_.pop_back();
+  return r;
+}
+
+void connection::release(request* r) {
+  r->frame = buffer();
+  r->msg = wire::message{};
+  r->f1.reset();
+  r->f2.reset();
+  r->result.reset();
+  r->out = buffer();
+  r->payload = buffer();
+  r->out_len = r->payload_len = 0;
+  r->flushed = r->cancelled = false;
+  r->flushers.clear();
+  // A stop_source cannot be reset; replace it only once it has been used.
+  if (r->stop.stop_requested()) r->stop = std::stop_source();
+  r->conn.reset();
+  free_requests_.push_back(r);
+}
+
+void connection::set_reply(request& r, const wire::message_body& body) {
+  wire::message m{r.msg.tag, body};
+  std::size_t header = wire::encoded_size(m, dialect_) - wire::bulk_payload(m).size();
+  r.out = sh_.pools.get(header);
+  auto n = wire::encode_header(m, dialect_, r.out.span());
+  if (!n) {
+    // Only a backend handing back an over-long string can get here; answer with EIO.
+    sh_.log(log_level::error, fmt::format("cannot encode reply: {}", n.error().message()));
+    return set_error(r, errno_code(EIO));
+  }
+  r.out_len = *n;
+  r.payload_len = wire::bulk_payload(m).size();
+}
+
+void connection::set_error(request& r, std::error_code ec) {
+  r.result.reset();
+  r.payload_len = 0;
+  set_reply(r, wire::error_reply(ec, dialect_));
+}
+
+asio::awaitable<void> connection::serve() {
+  auto self = shared_from_this();
+  asio::co_spawn(sock_.get_executor(), writer(), asio::detached);
+  while (!closed_) {
+    while (inflight_.size() >= sh_.opts.max_inflight && !closed_) {
+      read_wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await read_wake_.async_wait(as_tuple);
+    }
+    if (closed_) break;
+    auto frame = co_await reader_.read(msize_, sh_.opts.frame_timeout);
+    if (!frame) {
+      if (frame.error() != make_error_code(errc::connection_closed))
+        sh_.log(log_level::info, fmt::format("{}: closing: {}", peer_, frame.error().message()));
+      break;
+    }
+    sh_.stats.bytes_in += frame->size();
+    sh_.stats.requests++;
+    request* r = get_request();
+    r->conn = self;
+    r->frame = std::move(*frame);
+    auto m = wire::decode(r->frame.span(), dialect_, msize_);
+    if (!m) {
+      auto h = wire::decode_header(r->frame.span(), msize_);
+      if (m.error() == make_error_code(errc::unknown_type) && h && (h->type % 2) == 0 &&
+          !inflight_.contains(h->tag)) {
+        // A request we do not speak in this dialect: answer it, the stream is still in sync.
+        sh_.log(log_level::debug, fmt::format("{}: unsupported message type {}", peer_, h->type));
+        r->msg.tag = h->tag;
+        set_error(*r, errno_code(EOPNOTSUPP));
+        inflight_.emplace(h->tag, r);
+        reply_now(r);
+        continue;
+      }
+      sh_.log(log_level::warn, fmt::format("{}: malformed message (type {}): {}; closing", peer_,
+                                           h ? h->type : 0, m.error().message()));
+      release(r);
+      break;
+    }
+    r->msg = *m;
+    if (sh_.logs(log_level::trace))
+      sh_.log(log_level::trace, fmt::format("{} <- {}", peer_, wire::trace(r->msg, dialect_)));
+    dispatch(r);
+  }
+  close();
+}
+
+asio::awaitable<void> connection::writer() {
+  auto self = shared_from_this();
+  std::array<asio::const_buffer, 2 * max_batch> bufs;
+  std::array<request*, max_batch> batch;
+  while (!closed_) {
+    if (write_queue_.empty()) {
+      write_wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await write_wake_.async_wait(as_tuple);
+      continue;
+    }
+    std::size_t n = 0, nb = 0, bytes = 0;
+    while (!write_queue_.empty() && n < max_batch) {
+      request* r = write_queue_.front();
+      write_queue_.pop_front();
+      batch[n++] = r;
+      bufs[nb++] = asio::buffer(r->out.data(), r->out_len);
+      if (r->payload_len) bufs[nb++] = asio::buffer(r->payload.data(), r->payload_len);
+      bytes += r->out_len + r->payload_len;
+    }
+    writing_ = true;
+    auto [ec, written] = co_await asio::async_write(
+        sock_, std::span<const asio::const_buffer>(bufs.data(), nb), as_tuple);
+    writing_ = false;
+    sh_.stats.bytes_out += written;
+    for (std::size_t i = 0; i < n; ++i) release(batch[i]);
+    if (ec) {
+      close();
+      break;
+    }
+  }
+  for (request* r : write_queue_) release(r);
+  write_queue_.clear();
+}
+
+void connection::send(request* r) {
+  if (sh_.logs(log_level::trace)) {
+    // Re-decode what we encoded: the trace shows exactly what goes on the wire.
+    std::vector<std::byte> whole(r->out.data(), r->out.data() + r->out_len);
+    whole.insert(whole.end(), r->payload.data(), r->payload.data() + r->payload_len);
+    if (auto m = wire::decode(whole, dialect_))
+      sh_.log(log_level::trace, fmt::format("{} -> {}", peer_, wire::trace(*m, dialect_)));
+  }
+  write_queue_.push_back(r);
+  if (!writing_) write_wake_.cancel();
+}
+
+// Sends the reply of `r` and then the Rflush of every Tflush that waited for it: Rflush must
+// come last, and only then may the old tag be reused (flush(5)).
+void connection::reply_now(request* r) {
+  inflight_.erase(r->msg.tag);
+  std::vector<wire::tag_t> flushers;
+  flushers.swap(r->flushers);
+  if (r->cancelled || closed_)
+    release(r);
+  else
+    send(r);
+  for (wire::tag_t t : flushers) {
+    auto it = inflight_.find(t);
+    if (it == inflight_.end()) continue;
+    request* f = it->second;
+    set_reply(*f, wire::Rflush{});
+    reply_now(f);
+  }
+  if (inflight_.size() < sh_.opts.max_inflight) read_wake_.cancel();
+}
+
+void connection::finish(request* r) {
+  if (closed_) {
+    inflight_.erase(r->msg.tag);
+    release(r);
+    return;
+  }
+  if (r->flushed && r->stop.stop_requested() && r->out_len == 0) r->cancelled = true;
+  if (r->result) sh_.stats.fids += commit(*r, fids_);
+  reply_now(r);
+}
+
+void connection::start(request* r) {
+  asio::post(sh_.workers, [r] {
+    execute(*r);
+    auto& c = *r->conn;
+    asio::post(c.sock_.get_executor(), [r] { r->conn->finish(r); });
+  });
+}
+
+bool connection::version(request& r) {
+  const auto& t = std::get<wire::Tversion>(r.msg.body);
+  // version(5): a new Tversion aborts everything; clunk every fid.
+  for (auto& [tag, other] : inflight_) other->stop.request_stop();
+  fids_.clear();
+  std::string_view v = t.version;
+  std::string_view reply = "unknown";
+  if (v.starts_with("9P2000.L")) {
+    dialect_ = wire::dialect::v2000L, reply = "9P2000.L";
+  } else if (v.starts_with("9P2000.u")) {
+    dialect_ = wire::dialect::v2000u, reply = "9P2000.u";
+  } else if (v == "9P2000" || v.starts_with("9P2000.")) {
+    dialect_ = wire::dialect::v2000, reply = "9P2000";
+  }
+  // Clamp to the client's msize, never raise it; refuse sizes too small to carry an I/O header.
+  std::uint32_t m = std::min(t.msize, sh_.opts.max_msize);
+  if (m < 256) reply = "unknown";
+  versioned_ = reply != "unknown";
+  if (versioned_) msize_ = m;
+  set_reply(r, wire::Rversion{versioned_ ? m : t.msize, reply});
+  return true;
+}
+
+void connection::run_flush(request* r) {
+  auto oldtag = std::get<wire::Tflush>(r->msg.body).oldtag;
+  auto it = inflight_.find(oldtag);
+  if (it == inflight_.end() || it->second == r) {
+    set_reply(*r, wire::Rflush{});
+    return reply_now(r);
+  }
+  request* old = it->second;
+  old->flushed = true;
+  old->stop.request_stop();
+  old->flushers.push_back(r->msg.tag);
+}
+
+void connection::dispatch(request* r) {
+  const wire::tag_t tag = r->msg.tag;
+  const auto type = wire::type_of(r->msg.body);
+  if (static_cast<int>(type) % 2 != 0 || inflight_.contains(tag)) {
+    // A reply sent to a server, or a tag already in use: the client is confused beyond repair.
+    sh_.log(log_level::warn, fmt::format("{}: {} with tag {}; closing", peer_,
+                                         wire::type_name(static_cast<std::uint8_t>(type)), tag));
+    release(r);
+    return close();
+  }
+  inflight_.emplace(tag, r);
+  if (type == wire::msg_type::Tversion) {
+    version(*r);
+    return reply_now(r);
+  }
+  if (!versioned_) {
+    set_error(*r, errno_code(EPROTO));
+    return reply_now(r);
+  }
+  if (type == wire::msg_type::Tflush) return run_flush(r);
+
+  // Protocol checks before any backend code runs. Each rule says which fids must exist and
+  // in which state; anything wrong is answered here.
+  auto lookup = [&](wire::fid_t f) -> fid_ptr {
+    auto it = fids_.find(f);
+    return it == fids_.end() ? nullptr : it->second;
+  };
+  std::error_code ec;
+  auto need = [&](wire::fid_t f, fid_ptr& slot) {
+    if (ec) return;
+    slot = lookup(f);
+    if (!slot) ec = errno_code(EBADF);
+  };
+  auto fresh = [&](wire::fid_t f) {
+    if (!ec && fids_.contains(f)) ec = errno_code(EBADF);
+    if (!ec && fids_.size() >= sh_.opts.max_fids) ec = errno_code(EMFILE);
+  };
+  auto name_ok = [&](std::string_view n) {
+    if (!ec && !valid_name(n)) ec = errno_code(EINVAL);
+  };
+  auto closed_file = [&](const fid_ptr& f) {
+    if (!ec && (f->open || f->kind != fid_state::kind::file)) ec = errno_code(EBADF);
+  };
+  const std::uint32_t io_max = msize_ - rread_header;
+  std::visit(
+      [&]<class M>(M& m) {
+        using namespace wire;
+        if constexpr (std::is_same_v<M, Tauth>) {
+          // No authentication: attach with afid = NOFID. diod's clients (libnpclient) read
+          // ENOENT from Tauth as "auth not required"; any other errno fails their mount.
+          ec = errno_code(ENOENT);
+        } else if constexpr (std::is_same_v<M, Tattach>) {
+          fresh(m.fid);
+          if (!ec && m.afid != nofid) ec = errno_code(EBADF);
+        } else if constexpr (std::is_same_v<M, Twalk>) {
+          need(m.fid, r->f1);
+          if (m.newfid != m.fid) fresh(m.newfid);
+          // Walking an open fid is allowed to a different newfid: Linux clones open fids.
+          if (!ec && m.fid == m.newfid && r->f1->open) ec = errno_code(EBADF);
+          if (!ec && r->f1->kind != fid_state::kind::file) ec = errno_code(EBADF);
+          for (auto n : m.wnames)
+            if (!ec && n != ".." && !valid_name(n)) ec = errno_code(EINVAL);
+        } else if constexpr (std::is_same_v<M, Tlopen> || std::is_same_v<M, Topen>) {
+          need(m.fid, r->f1);
+          closed_file(r->f1);
+        } else if constexpr (std::is_same_v<M, Tlcreate> || std::is_same_v<M, Tcreate>) {
+          need(m.fid, r->f1);
+          closed_file(r->f1);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Tread>) {
+          need(m.fid, r->f1);
+          if (!ec && r->f1->kind == fid_state::kind::file &&
+              (!r->f1->open || (r->f1->flags & O_ACCMODE) == O_WRONLY))
+            ec = errno_code(EBADF);
+          if (!ec && r->f1->kind == fid_state::kind::xattr_write) ec = errno_code(EBADF);
+          m.count = std::min(m.count, io_max);
+        } else if constexpr (std::is_same_v<M, Twrite>) {
+          need(m.fid, r->f1);
+          if (!ec && r->f1->kind == fid_state::kind::file &&
+              (!r->f1->open || (r->f1->flags & O_ACCMODE) == O_RDONLY))
+            ec = errno_code(EBADF);
+          if (!ec && r->f1->kind == fid_state::kind::xattr_read) ec = errno_code(EBADF);
+          if (!ec && m.offset > static_cast<std::uint64_t>(INT64_MAX)) ec = errno_code(EINVAL);
+        } else if constexpr (std::is_same_v<M, Treaddir>) {
+          need(m.fid, r->f1);
+          if (!ec && (!r->f1->open || !(r->f1->qid.type & qt::dir))) ec = errno_code(EBADF);
+          m.count = std::min(m.count, io_max);
+        } else if constexpr (std::is_same_v<M, Tclunk> || std::is_same_v<M, Tremove>) {
+          need(m.fid, r->f1);
+          // The fid is gone whatever the outcome (clunk(5), remove(5)).
+          if (!ec) {
+            fids_.erase(m.fid);
+            sh_.stats.fids--;
+          }
+        } else if constexpr (std::is_same_v<M, Txattrwalk>) {
+          need(m.fid, r->f1);
+          if (m.newfid != m.fid) fresh(m.newfid);
+        } else if constexpr (std::is_same_v<M, Txattrcreate>) {
+          need(m.fid, r->f1);
+          closed_file(r->f1);
+          if (!ec && m.attr_size > 65536) ec = errno_code(E2BIG);
+        } else if constexpr (std::is_same_v<M, Tsymlink>) {
+          need(m.fid, r->f1);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Tmknod> || std::is_same_v<M, Tmkdir>) {
+          need(m.dfid, r->f1);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Trename>) {
+          need(m.fid, r->f1);
+          need(m.dfid, r->f2);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Tlink>) {
+          need(m.dfid, r->f1);
+          need(m.fid, r->f2);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Trenameat>) {
+          need(m.olddirfid, r->f1);
+          need(m.newdirfid, r->f2);
+          name_ok(m.oldname);
+          name_ok(m.newname);
+        } else if constexpr (std::is_same_v<M, Tunlinkat>) {
+          need(m.dirfid, r->f1);
+          name_ok(m.name);
+        } else if constexpr (std::is_same_v<M, Tlock> || std::is_same_v<M, Tgetlock>) {
+          need(m.fid, r->f1);
+          if (!ec && !r->f1->open) ec = errno_code(EBADF);
+        } else if constexpr (requires { m.fid; }) {
+          need(m.fid, r->f1);
+        }
+      },
+      r->msg.body);
+  if (ec) {
+    set_error(*r, ec);
+    return reply_now(r);
+  }
+  start(r);
+}
+
+}  // namespace ninep::server::detail

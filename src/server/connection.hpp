@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// Private: one client connection — its fid and tag tables, and the requests in flight.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <ninep/server/server.hpp>
+#include <ninep/transport/frame_reader.hpp>
+#include <ninep/wire/codec.hpp>
+#include <stop_token>
+#include <unordered_map>
+#include <vector>
+
+namespace ninep::server::detail {
+
+/// What a fid refers to. Owned by the connection's fid table (network thread); requests hold
+/// shared references while a worker uses them. Fields above `mu` change only on the network
+/// thread; those below it are shared with workers and guarded by `mu`.
+struct fid_state {
+  node_ptr node;
+  wire::qid qid;
+  std::shared_ptr<const ninep::server::user> user;
+  node_ptr parent;   ///< the directory this fid was walked from (9P2000 remove and wstat)
+  std::string name;  ///< last walked name ("/" at the root), for Rstat
+  bool open = false;
+  int flags = 0;  ///< host open(2) flags when open
+  bool rclose = false;
+  enum class kind : std::uint8_t { file, xattr_read, xattr_write } kind = kind::file;
+
+  std::mutex mu;
+  std::string xattr_name;
+  std::string xattr;  ///< value read (xattr_read) or being written (xattr_write)
+  std::uint64_t xattr_size = 0;
+  std::uint32_t xattr_flags = 0;
+  std::uint64_t dir_offset = 0;  ///< 9P2000 directory reads: next offset expected
+  std::uint64_t dir_cookie = 0;  ///< ...and the backend cookie it corresponds to
+  std::string dir_pending;       ///< encoded stat entries not yet returned
+  bool dir_eof = false;
+};
+using fid_ptr = std::shared_ptr<fid_state>;
+
+class connection;
+
+/// One request in flight. Pooled per connection: recycled, not freed, so steady traffic does
+/// not allocate.
+struct request {
+  std::shared_ptr<connection> conn;
+  buffer frame;  ///< owns the bytes `msg` views
+  wire::message msg;
+  fid_ptr f1, f2;   ///< fids named by the request, looked up on receipt
+  fid_ptr result;   ///< a fid state to install on completion (walk, attach, open, create)
+  std::stop_source stop;
+  bool flushed = false;
+  std::vector<wire::tag_t> flushers;  ///< Tflush tags waiting for this request
+  // The reply: header bytes in `out`, then `payload` bytes, written with one gather write.
+  buffer out;
+  std::size_t out_len = 0;
+  buffer payload;
+  std::size_t payload_len = 0;
+  bool cancelled = false;  ///< the backend gave up because of a flush: suppress the reply
+};
+
+/// State shared by the connections of one server.
+struct shared {
+  std::shared_ptr<filesystem> fs;
+  options opts;
+  transport::frame_pools pools;
+  asio::thread_pool workers;
+  counters stats;
+  std::atomic<int> level;
+  std::atomic<std::size_t> live_connections{0};
+
+  shared(std::shared_ptr<filesystem> f, options o);
+  bool logs(log_level l) const noexcept { return static_cast<int>(l) <= level.load(); }
+  void log(log_level l, std::string_view msg) const;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(shared& sh, transport::stream s, std::string peer);
+  ~connection();
+  /// Reads and serves requests until the peer closes, a frame is malformed, or close().
+  asio::awaitable<void> serve();
+  /// Closes the socket; requests in flight are cancelled and their replies dropped.
+  void close();
+
+  asio::any_io_executor executor() { return sock_.get_executor(); }
+
+  // Used by request handlers (handlers.cpp).
+  shared& sh() noexcept { return sh_; }
+  wire::dialect dialect() const noexcept { return dialect_; }
+  std::uint32_t msize() const noexcept { return msize_; }
+  /// Encodes `body` as the reply of `r` (header into r.out; payload stays in r.payload).
+  void set_reply(request& r, const wire::message_body& body);
+  void set_error(request& r, std::error_code ec);
+  /// Called on the network thread when a worker has finished `r`.
+  void finish(request* r);
+
+ private:
+  void dispatch(request* r);
+  void reply_now(request* r);
+  void send(request* r);
+  void release(request* r);
+  void flush_writes();
+  asio::awaitable<void> writer();
+  request* get_request();
+  bool version(request& r);
+  void run_flush(request* r);
+  void start(request* r);
+
+  shared& sh_;
+  transport::stream sock_;
+  std::string peer_;
+  transport::frame_reader reader_;
+  wire::dialect dialect_ = wire::dialect::v2000L;
+  bool versioned_ = false;
+  std::uint32_t msize_ = 0;
+  bool closed_ = false;
+
+  std::unordered_map<wire::fid_t, fid_ptr> fids_;
+  std::unordered_map<wire::tag_t, request*> inflight_;
+  std::vector<std::unique_ptr<request>> all_requests_;
+  std::vector<request*> free_requests_;
+
+  std::deque<request*> write_queue_;
+  bool writing_ = false;
+  asio::steady_timer write_wake_;
+  asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit
+};
+
+/// Runs a request's operation (on a worker thread). Defined in handlers.cpp.
+void execute(request& r);
+/// Installs r.result into the fid table as the request type requires (network thread).
+/// Returns how many fids were added.
+int commit(request& r, std::unordered_map<wire::fid_t, fid_ptr>& fids);
+
+}  // namespace ninep::server::detail

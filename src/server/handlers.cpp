@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: MIT
+// Request handlers: run on worker threads, turn each message into filesystem calls, and encode
+// the reply. 9P2000 and 9P2000.u requests are mapped onto the same (9P2000.L-shaped) backend
+// operations, so a backend is written once for all dialects.
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <optional>
+#include <cstring>
+#include <ninep/core/error.hpp>
+#include <ninep/wire/dotl.hpp>
+#include <ninep/wire/errors.hpp>
+
+#include "connection.hpp"
+
+namespace ninep::server::detail {
+namespace {
+
+using namespace wire;
+constexpr std::uint32_t rread_header = 11;
+
+/// Host open(2) flags from P9_DOTL_* wire flags. Never passed through raw: the values differ
+/// between architectures. O_CREAT, O_NOCTTY, O_ASYNC and O_DIRECT are dropped (QEMU does too).
+int open_flags_from_dotl(std::uint32_t f) noexcept {
+  int o = static_cast<int>(f & dotl::accmode);
+  struct bit {
+    std::uint32_t wire;
+    int host;
+  };
+  static constexpr bit bits[] = {
+      {dotl::excl, O_EXCL},         {dotl::trunc, O_TRUNC},       {dotl::append, O_APPEND},
+      {dotl::nonblock, O_NONBLOCK}, {dotl::dsync, O_DSYNC},       {dotl::largefile, O_LARGEFILE},
+      {dotl::directory, O_DIRECTORY}, {dotl::nofollow, O_NOFOLLOW}, {dotl::noatime, O_NOATIME},
+      {dotl::sync, O_SYNC}};
+  for (auto b : bits)
+    if (f & b.wire) o |= b.host;
+  return o;
+}
+
+/// Host open(2) flags from a 9P2000 open mode byte (open(5)).
+int open_flags_from_mode(std::uint8_t mode) noexcept {
+  int o = 0;
+  switch (mode & 3) {
+    case 1: o = O_WRONLY; break;
+    case 2: o = O_RDWR; break;
+    default: o = O_RDONLY; break;  // OREAD and OEXEC
+  }
+  if (mode & 0x10) o |= O_TRUNC;
+  return o;
+}
+
+std::string id_name(std::uint32_t id, bool group) {
+  char buf[1024];
+  if (group) {
+    struct group g, *res = nullptr;
+    if (getgrgid_r(id, &g, buf, sizeof buf, &res) == 0 && res) return g.gr_name;
+  } else {
+    struct passwd p, *res = nullptr;
+    if (getpwuid_r(id, &p, buf, sizeof buf, &res) == 0 && res) return p.pw_name;
+  }
+  return std::to_string(id);
+}
+
+std::optional<std::uint32_t> id_of(std::string_view name, bool group) {
+  std::uint32_t v = 0;
+  auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
+  if (ec == std::errc() && p == name.data() + name.size()) return v;
+  std::string n(name);
+  char buf[1024];
+  if (group) {
+    struct group g, *res = nullptr;
+    if (getgrnam_r(n.c_str(), &g, buf, sizeof buf, &res) == 0 && res) return res->gr_gid;
+  } else {
+    struct passwd pw, *res = nullptr;
+    if (getpwnam_r(n.c_str(), &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_uid;
+  }
+  return std::nullopt;
+}
+
+/// A 9P2000/.u stat entry from backend attributes. Strings live in `strings` (uid, gid, muid,
+/// extension), which must outlive the result.
+wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string (&strings)[4],
+                   std::string_view extension) {
+  wire::stat s;
+  s.qid = a.qid;
+  s.mode = a.mode & 0777;
+  switch (a.mode & S_IFMT) {
+    case S_IFDIR: s.mode |= dm::dir; break;
+    case S_IFLNK: s.mode |= d == dialect::v2000u ? dm::symlink : 0; break;
+    case S_IFCHR:
+    case S_IFBLK: s.mode |= d == dialect::v2000u ? dm::device : 0; break;
+    case S_IFIFO: s.mode |= d == dialect::v2000u ? dm::namedpipe : 0; break;
+    case S_IFSOCK: s.mode |= d == dialect::v2000u ? dm::socket : 0; break;
+    default: break;
+  }
+  if (d == dialect::v2000u) {
+    if (a.mode & S_ISUID) s.mode |= dm::setuid;
+    if (a.mode & S_ISGID) s.mode |= dm::setgid;
+  }
+  s.atime = static_cast<std::uint32_t>(a.atime_sec);
+  s.mtime = static_cast<std::uint32_t>(a.mtime_sec);
+  s.length = (a.mode & S_IFMT) == S_IFDIR ? 0 : a.size;
+  s.name = name;
+  strings[0] = id_name(a.uid, false);
+  strings[1] = id_name(a.gid, true);
+  s.uid = strings[0];
+  s.gid = strings[1];
+  s.muid = strings[0];
+  s.extension = extension;
+  s.n_uid = a.uid;
+  s.n_gid = a.gid;
+  s.n_muid = a.uid;
+  return s;
+}
+
+/// The .u extension string of a file: symlink target or "c major minor" for devices.
+std::string extension_of(filesystem& fs, const context& cx, node& n, const attr& a) {
+  switch (a.mode & S_IFMT) {
+    case S_IFLNK: return fs.readlink(cx, n).value_or("");
+    case S_IFCHR:
+    case S_IFBLK:
+      return fmt::format("{} {} {}", (a.mode & S_IFMT) == S_IFCHR ? 'c' : 'b', major(a.rdev),
+                         minor(a.rdev));
+    default: return "";
+  }
+}
+
+// Collects dirents into an Rreaddir payload until `count` bytes are used; entries are whole.
+class dirent_writer final : public dirent_sink {
+ public:
+  explicit dirent_writer(std::span<std::byte> out) : out_(out) {}
+  bool add(const qid& q, std::uint64_t next, std::uint8_t type, std::string_view name) override {
+    auto n = encode_dirent(dirent{q, next, type, name}, out_.subspan(used_));
+    if (!n) return false;
+    used_ += *n;
+    return true;
+  }
+  std::size_t used() const { return used_; }
+
+ private:
+  std::span<std::byte> out_;
+  std::size_t used_ = 0;
+};
+
+// Collects (name, cookie) pairs for a 9P2000 directory read, which needs a stat per entry.
+class name_collector final : public dirent_sink {
+ public:
+  explicit name_collector(std::size_t max) : max_(max) {}
+  bool add(const qid&, std::uint64_t next, std::uint8_t, std::string_view name) override {
+    if (entries.size() >= max_) return false;
+    entries.push_back({std::string(name), next});
+    return true;
+  }
+  struct entry {
+    std::string name;
+    std::uint64_t next;
+  };
+  std::vector<entry> entries;
+
+ private:
+  std::size_t max_;
+};
+
+class handler {
+ public:
+  explicit handler(request& r)
+      : r_(r), c_(*r.conn), fs_(*c_.sh().fs), cx_{r.f1 ? *r.f1->user : anonymous_, r.stop.get_token()} {}
+
+  void operator()(const Tattach& m) {
+    auto u = std::make_shared<ninep::server::user>();
+    u->name = std::string(m.uname);
+    u->aname = std::string(m.aname);
+    u->uid = c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname;
+    if (u->uid == 0xffffffff)
+      if (auto id = id_of(m.uname, false)) u->uid = *id;
+    context cx{*u, r_.stop.get_token()};
+    auto w = fs_.attach(cx);
+    if (!w) return error(w.error());
+    auto f = std::make_shared<fid_state>();
+    f->node = std::move(w->node);
+    f->qid = w->qid;
+    f->user = std::move(u);
+    f->name = "/";
+    r_.result = f;
+    reply(Rattach{f->qid});
+  }
+
+  void operator()(const Twalk& m) {
+    const fid_state& from = *r_.f1;
+    if (m.wnames.empty()) {
+      auto n = fs_.clone(cx_, from.node);
+      if (!n) return error(n.error());
+      auto f = std::make_shared<fid_state>();
+      f->node = std::move(*n);
+      f->qid = from.qid;
+      f->user = from.user;
+      f->parent = from.parent;
+      f->name = from.name;
+      r_.result = f;
+      return reply(Rwalk{});
+    }
+    Rwalk out;
+    node_ptr cur = from.node, parent = from.parent;
+    std::string_view name = from.name;
+    for (auto w : m.wnames) {
+      auto step = fs_.walk(cx_, *cur, w);
+      if (!step) {
+        // walk(5): failing on the first element is an error; later, a short Rwalk.
+        if (out.qids.empty()) return error(step.error());
+        return reply(out);
+      }
+      out.qids.push_back(step->qid);
+      parent = std::exchange(cur, std::move(step->node));
+      name = w;
+    }
+    auto f = std::make_shared<fid_state>();
+    f->node = std::move(cur);
+    f->qid = out.qids[out.qids.size() - 1];
+    f->user = from.user;
+    f->parent = std::move(parent);
+    f->name = std::string(name);
+    r_.result = f;
+    reply(out);
+  }
+
+  void operator()(const Tlopen& m) { open(open_flags_from_dotl(m.flags), false, true); }
+  void operator()(const Topen& m) { open(open_flags_from_mode(m.mode), (m.mode & 0x40) != 0, false); }
+
+  void operator()(const Tlcreate& m) {
+    auto c = fs_.create(cx_, *r_.f1->node, m.name, open_flags_from_dotl(m.flags), m.mode, m.gid);
+    if (!c) return error(c.error());
+    install_created(std::move(c->node), c->qid, open_flags_from_dotl(m.flags), m.name, false);
+    reply(Rlcreate{c->qid, iounit(c->iounit)});
+  }
+
+  void operator()(const Tcreate& m) {
+    node& dir = *r_.f1->node;
+    int flags = open_flags_from_mode(m.mode);
+    std::uint32_t perm = m.perm & 0777;
+    bool special = (m.perm & (dm::dir | dm::symlink | dm::device | dm::namedpipe | dm::socket)) != 0;
+    if (special) {
+      // Directories, and with 9P2000.u links and devices, are made first, then walked to and
+      // (for directories) opened, so the fid ends up on the new file as create(5) says.
+      result<qid> made = fail(errno_code(EINVAL));
+      if (m.perm & dm::dir) {
+        made = fs_.mkdir(cx_, dir, m.name, perm, 0xffffffff);
+      } else if (c_.dialect() != dialect::v2000u) {
+        made = fail(errno_code(EOPNOTSUPP));
+      } else if (m.perm & dm::symlink) {
+        made = fs_.symlink(cx_, dir, m.name, m.extension, 0xffffffff);
+      } else if (m.perm & (dm::namedpipe | dm::socket)) {
+        made = fs_.mknod(cx_, dir, m.name, perm | ((m.perm & dm::socket) ? S_IFSOCK : S_IFIFO), 0,
+                         0, 0xffffffff);
+      } else {
+        char kind = 0;
+        unsigned maj = 0, min = 0;
+        if (std::sscanf(std::string(m.extension).c_str(), "%c %u %u", &kind, &maj, &min) == 3 &&
+            (kind == 'c' || kind == 'b'))
+          made = fs_.mknod(cx_, dir, m.name, perm | (kind == 'c' ? S_IFCHR : S_IFBLK), maj, min,
+                           0xffffffff);
+      }
+      if (!made) return error(made.error());
+      auto w = fs_.walk(cx_, dir, m.name);
+      if (!w) return error(w.error());
+      std::uint32_t unit = 0;
+      bool opened = false;
+      if (m.perm & dm::dir) {
+        auto o = fs_.open(cx_, *w->node, O_RDONLY | O_DIRECTORY);
+        if (!o) return error(o.error());
+        unit = o->iounit;
+        opened = true;
+      }
+      install_created(std::move(w->node), w->qid, O_RDONLY, m.name, (m.mode & 0x40) != 0);
+      r_.result->open = opened;
+      return reply(Rcreate{w->qid, iounit(unit)});
+    }
+    auto c = fs_.create(cx_, dir, m.name, flags, perm, 0xffffffff);
+    if (!c) return error(c.error());
+    install_created(std::move(c->node), c->qid, flags, m.name, (m.mode & 0x40) != 0);
+    reply(Rcreate{c->qid, iounit(c->iounit)});
+  }
+
+  void operator()(const Tread& m) {
+    fid_state& f = *r_.f1;
+    if (f.kind == fid_state::kind::xattr_read) {
+      std::lock_guard lock(f.mu);
+      std::size_t off = std::min<std::uint64_t>(m.offset, f.xattr.size());
+      std::size_t n = std::min<std::size_t>(m.count, f.xattr.size() - off);
+      return reply_data({reinterpret_cast<const std::byte*>(f.xattr.data()) + off, n});
+    }
+    if ((f.qid.type & qt::dir) && c_.dialect() != dialect::v2000L) return read_dir_stats(m);
+    r_.payload = c_.sh().pools.get(m.count);
+    auto n = fs_.read(cx_, *f.node, m.offset, r_.payload.span().first(m.count));
+    if (!n) return error(n.error());
+    set(Rread{payload{r_.payload.span().first(*n)}});
+  }
+
+  void operator()(const Twrite& m) {
+    fid_state& f = *r_.f1;
+    if (f.kind == fid_state::kind::xattr_write) {
+      std::lock_guard lock(f.mu);
+      // Only in order, and never beyond the size declared in Txattrcreate.
+      if (m.offset != f.xattr.size() || f.xattr.size() + m.data.data.size() > f.xattr_size)
+        return error(errno_code(EINVAL));
+      f.xattr.append(reinterpret_cast<const char*>(m.data.data.data()), m.data.data.size());
+      return reply(Rwrite{static_cast<std::uint32_t>(m.data.data.size())});
+    }
+    auto n = fs_.write(cx_, *f.node, m.offset, m.data.data);
+    if (!n) return error(n.error());
+    reply(Rwrite{static_cast<std::uint32_t>(*n)});
+  }
+
+  void operator()(const Tclunk&) {
+    fid_state& f = *r_.f1;
+    if (f.kind == fid_state::kind::xattr_write) {
+      std::lock_guard lock(f.mu);
+      // The value is committed at clunk; a partial write must fail (QEMU does the same).
+      if (f.xattr.size() != f.xattr_size) return error(errno_code(EINVAL));
+      auto ok = fs_.xattr_set(
+          cx_, *f.node, f.xattr_name,
+          {reinterpret_cast<const std::byte*>(f.xattr.data()), f.xattr.size()}, f.xattr_flags);
+      if (!ok) return error(ok.error());
+    }
+    if (f.rclose) {
+      if (auto ok = fs_.remove(cx_, *f.node); !ok) return error(ok.error());
+    }
+    reply(Rclunk{});
+  }
+
+  void operator()(const Tremove&) {
+    auto ok = fs_.remove(cx_, *r_.f1->node);
+    if (!ok) return error(ok.error());
+    reply(Rremove{});
+  }
+
+  void operator()(const Tstat&) {
+    fid_state& f = *r_.f1;
+    auto a = fs_.getattr(cx_, *f.node, dotl::getattr_basic);
+    if (!a) return error(a.error());
+    std::string strings[4];
+    std::string ext = c_.dialect() == dialect::v2000u ? extension_of(fs_, cx_, *f.node, *a) : "";
+    reply(Rstat{to_stat(*a, f.name, c_.dialect(), strings, ext)});
+  }
+
+  void operator()(const Twstat& m) {
+    fid_state& f = *r_.f1;
+    const wire::stat& s = m.stat;
+    set_attr sa;
+    // wstat(5): ~0 and "" mean "don't touch".
+    if (s.mode != 0xffffffff) {
+      sa.valid |= dotl::setattr_mode;
+      sa.mode = s.mode & 07777;
+    }
+    if (s.length != ~0ull) {
+      sa.valid |= dotl::setattr_size;
+      sa.size = s.length;
+    }
+    if (s.mtime != 0xffffffff) {
+      sa.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
+      sa.mtime_sec = s.mtime;
+    }
+    if (s.atime != 0xffffffff) {
+      sa.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
+      sa.atime_sec = s.atime;
+    }
+    std::optional<std::uint32_t> gid;
+    if (c_.dialect() == dialect::v2000u && s.n_gid != 0xffffffff)
+      gid = s.n_gid;
+    else if (!s.gid.empty())
+      gid = id_of(s.gid, true);
+    if (!s.gid.empty() && !gid) return error(errno_code(EINVAL));
+    if (gid) {
+      sa.valid |= dotl::setattr_gid;
+      sa.gid = *gid;
+    }
+    if (sa.valid) {
+      auto ok = fs_.setattr(cx_, *f.node, sa);
+      if (!ok) return error(ok.error());
+    }
+    if (!s.name.empty() && s.name != f.name) {
+      if (s.name.find('/') != std::string_view::npos || s.name == "." || s.name == "..")
+        return error(errno_code(EINVAL));
+      if (!f.parent) return error(errno_code(EBUSY));
+      auto ok = fs_.rename(cx_, *f.node, *f.parent, s.name);
+      if (!ok) return error(ok.error());
+    }
+    reply(Rwstat{});
+  }
+
+  void operator()(const Tstatfs&) {
+    auto s = fs_.statfs(cx_, *r_.f1->node);
+    if (!s) return error(s.error());
+    reply(Rstatfs{s->type, s->bsize, s->blocks, s->bfree, s->bavail, s->files, s->ffree, s->fsid,
+                  s->namelen});
+  }
+
+  void operator()(const Tsymlink& m) {
+    auto q = fs_.symlink(cx_, *r_.f1->node, m.name, m.symtgt, m.gid);
+    if (!q) return error(q.error());
+    reply(Rsymlink{*q});
+  }
+  void operator()(const Tmknod& m) {
+    auto q = fs_.mknod(cx_, *r_.f1->node, m.name, m.mode, m.major, m.minor, m.gid);
+    if (!q) return error(q.error());
+    reply(Rmknod{*q});
+  }
+  void operator()(const Tmkdir& m) {
+    auto q = fs_.mkdir(cx_, *r_.f1->node, m.name, m.mode, m.gid);
+    if (!q) return error(q.error());
+    reply(Rmkdir{*q});
+  }
+  void operator()(const Trename& m) {
+    done(fs_.rename(cx_, *r_.f1->node, *r_.f2->node, m.name), Rrename{});
+  }
+  void operator()(const Trenameat& m) {
+    done(fs_.renameat(cx_, *r_.f1->node, m.oldname, *r_.f2->node, m.newname), Rrenameat{});
+  }
+  void operator()(const Tunlinkat& m) {
+    done(fs_.unlinkat(cx_, *r_.f1->node, m.name, m.flags), Runlinkat{});
+  }
+  void operator()(const Tlink& m) {
+    done(fs_.link(cx_, *r_.f1->node, *r_.f2->node, m.name), Rlink{});
+  }
+  void operator()(const Tfsync& m) {
+    done(fs_.fsync(cx_, *r_.f1->node, m.datasync != 0), Rfsync{});
+  }
+  void operator()(const Treadlink&) {
+    auto t = fs_.readlink(cx_, *r_.f1->node);
+    if (!t) return error(t.error());
+    if (t->size() > 0xffff) return error(errno_code(ENAMETOOLONG));
+    reply(Rreadlink{*t});
+  }
+
+  void operator()(const Tgetattr& m) {
+    auto a = fs_.getattr(cx_, *r_.f1->node, m.request_mask);
+    if (!a) return error(a.error());
+    reply(Rgetattr{a->valid, a->qid, a->mode, a->uid, a->gid, a->nlink, a->rdev, a->size,
+                   a->blksize, a->blocks, a->atime_sec, a->atime_nsec, a->mtime_sec,
+                   a->mtime_nsec, a->ctime_sec, a->ctime_nsec, a->btime_sec, a->btime_nsec,
+                   a->gen, a->data_version});
+  }
+
+  void operator()(const Tsetattr& m) {
+    set_attr a{m.valid, m.mode, m.uid, m.gid, m.size, m.atime_sec, m.atime_nsec, m.mtime_sec,
+               m.mtime_nsec};
+    done(fs_.setattr(cx_, *r_.f1->node, a), Rsetattr{});
+  }
+
+  void operator()(const Treaddir& m) {
+    r_.payload = c_.sh().pools.get(m.count);
+    dirent_writer out(r_.payload.span().first(m.count));
+    auto ok = fs_.readdir(cx_, *r_.f1->node, m.offset, out);
+    if (!ok) return error(ok.error());
+    set(Rreaddir{payload{r_.payload.span().first(out.used())}});
+  }
+
+  void operator()(const Txattrwalk& m) {
+    auto v = fs_.xattr_get(cx_, *r_.f1->node, m.name);
+    if (!v) return error(v.error());
+    auto f = std::make_shared<fid_state>();
+    f->node = r_.f1->node;
+    f->qid = r_.f1->qid;
+    f->user = r_.f1->user;
+    f->name = r_.f1->name;
+    f->kind = fid_state::kind::xattr_read;
+    f->xattr = std::move(*v);
+    r_.result = f;
+    reply(Rxattrwalk{f->xattr.size()});
+  }
+
+  void operator()(const Txattrcreate& m) {
+    // The fid becomes the attribute being written; the value is set at clunk.
+    auto f = std::make_shared<fid_state>();
+    const fid_state& old = *r_.f1;
+    f->node = old.node;
+    f->qid = old.qid;
+    f->user = old.user;
+    f->parent = old.parent;
+    f->name = old.name;
+    f->kind = fid_state::kind::xattr_write;
+    f->xattr_name = std::string(m.name);
+    f->xattr_size = m.attr_size;
+    f->xattr_flags = m.flags;
+    r_.result = f;
+    reply(Rxattrcreate{});
+  }
+
+  void operator()(const Tlock& m) {
+    lock_request l{m.locktype, m.flags, m.start, m.length, m.proc_id, std::string(m.client_id)};
+    auto s = fs_.lock(cx_, *r_.f1->node, l);
+    if (!s) return error(s.error());
+    reply(Rlock{*s});
+  }
+
+  void operator()(const Tgetlock& m) {
+    lock_request l{m.locktype, 0, m.start, m.length, m.proc_id, std::string(m.client_id)};
+    auto g = fs_.getlock(cx_, *r_.f1->node, l);
+    if (!g) return error(g.error());
+    reply(Rgetlock{g->type, g->start, g->length, g->proc_id, g->client_id});
+  }
+
+  // Everything else was answered on the network thread (version, flush, auth) or is a reply.
+  template <class M>
+  void operator()(const M&) {
+    error(errno_code(EOPNOTSUPP));
+  }
+
+ private:
+  void open(int flags, bool rclose, bool dotl) {
+    fid_state& f = *r_.f1;
+    if (!dotl && (f.qid.type & qt::dir) && (flags & O_ACCMODE) != O_RDONLY)
+      return error(errno_code(EISDIR));
+    auto o = fs_.open(cx_, *f.node, flags);
+    if (!o) return error(o.error());
+    auto n = std::make_shared<fid_state>();
+    n->node = f.node;
+    n->qid = o->qid;
+    n->user = f.user;
+    n->parent = f.parent;
+    n->name = f.name;
+    n->open = true;
+    n->flags = flags;
+    n->rclose = rclose;
+    r_.result = n;
+    if (dotl)
+      reply(Rlopen{o->qid, iounit(o->iounit)});
+    else
+      reply(Ropen{o->qid, iounit(o->iounit)});
+  }
+
+  void install_created(node_ptr n, const qid& q, int flags, std::string_view name, bool rclose) {
+    auto f = std::make_shared<fid_state>();
+    f->node = std::move(n);
+    f->qid = q;
+    f->user = r_.f1->user;
+    f->parent = r_.f1->node;
+    f->name = std::string(name);
+    f->open = true;
+    f->flags = flags;
+    f->rclose = rclose;
+    r_.result = f;
+  }
+
+  // 9P2000/.u directory read: whole stat entries; offsets must continue where the last read
+  // ended (or restart at 0), as read(5) requires.
+  void read_dir_stats(const Tread& m) {
+    fid_state& f = *r_.f1;
+    std::lock_guard lock(f.mu);
+    if (m.offset == 0) {
+      f.dir_offset = f.dir_cookie = 0;
+      f.dir_pending.clear();
+      f.dir_eof = false;
+    } else if (m.offset != f.dir_offset) {
+      return error(errno_code(EINVAL));
+    }
+    r_.payload = c_.sh().pools.get(m.count);
+    std::span<std::byte> out = r_.payload.span().first(m.count);
+    std::size_t used = 0;
+    auto take_pending = [&]() -> bool {
+      if (f.dir_pending.empty()) return true;
+      if (f.dir_pending.size() > out.size() - used) return false;
+      std::memcpy(out.data() + used, f.dir_pending.data(), f.dir_pending.size());
+      used += f.dir_pending.size();
+      f.dir_pending.clear();
+      return true;
+    };
+    while (take_pending() && !f.dir_eof) {
+      name_collector names(64);
+      auto ok = fs_.readdir(cx_, *f.node, f.dir_cookie, names);
+      if (!ok) return error(ok.error());
+      if (names.entries.empty()) f.dir_eof = true;
+      for (auto& e : names.entries) {
+        f.dir_cookie = e.next;
+        if (e.name == "." || e.name == "..") continue;
+        auto w = fs_.walk(cx_, *f.node, e.name);
+        if (!w) continue;  // removed since listed
+        auto a = fs_.getattr(cx_, *w->node, dotl::getattr_basic);
+        if (!a) continue;
+        std::string strings[4];
+        std::string ext =
+            c_.dialect() == dialect::v2000u ? extension_of(fs_, cx_, *w->node, *a) : "";
+        wire::stat s = to_stat(*a, e.name, c_.dialect(), strings, ext);
+        std::string enc(stat_size(s, c_.dialect()), '\0');
+        (void)encode_stat(s, c_.dialect(),
+                          {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
+        f.dir_pending = std::move(enc);
+        if (!take_pending()) break;
+      }
+      if (!f.dir_pending.empty()) break;
+    }
+    if (used == 0 && !f.dir_pending.empty() && f.dir_pending.size() > out.size())
+      return error(errno_code(EMSGSIZE));  // count too small for even one entry
+    f.dir_offset += used;
+    set(Rread{payload{out.first(used)}});
+  }
+
+  std::uint32_t iounit(std::uint32_t backend) const {
+    // The kernel sizes its I/O by iounit: offer full msize unless the backend insists.
+    std::uint32_t max = c_.msize() - rread_header - 13;
+    return backend == 0 ? max : std::min(backend, max);
+  }
+  void reply_data(std::span<const std::byte> data) {
+    r_.payload = c_.sh().pools.get(data.size());
+    if (!data.empty()) std::memcpy(r_.payload.data(), data.data(), data.size());
+    set(Rread{payload{r_.payload.span().first(data.size())}});
+  }
+  template <class R>
+  void done(const result<void>& ok, R reply_body) {
+    if (!ok) return error(ok.error());
+    reply(reply_body);
+  }
+  template <class R>
+  void reply(const R& body) {
+    c_.set_reply(r_, body);
+  }
+  void set(const message_body& body) { c_.set_reply(r_, body); }
+  void error(std::error_code ec) { c_.set_error(r_, ec); }
+
+  static inline const ninep::server::user anonymous_{};
+  request& r_;
+  connection& c_;
+  filesystem& fs_;
+  context cx_;
+};
+
+}  // namespace
+
+void execute(request& r) {
+  if (r.stop.stop_requested()) {
+    // Flushed before it started: nothing was done, so the reply can be suppressed.
+    r.cancelled = true;
+    return;
+  }
+  std::visit(handler(r), r.msg.body);
+}
+
+int commit(request& r, std::unordered_map<fid_t, fid_ptr>& fids) {
+  int added = 0;
+  std::visit(
+      [&]<class M>(const M& m) {
+        auto install = [&](fid_t f) {
+          auto [it, inserted] = fids.insert_or_assign(f, r.result);
+          added += inserted ? 1 : 0;
+        };
+        if constexpr (std::is_same_v<M, Tattach> || std::is_same_v<M, Tlopen> ||
+                      std::is_same_v<M, Topen> || std::is_same_v<M, Tlcreate> ||
+                      std::is_same_v<M, Tcreate> || std::is_same_v<M, Txattrcreate>) {
+          install(m.fid);
+        } else if constexpr (std::is_same_v<M, Twalk> || std::is_same_v<M, Txattrwalk>) {
+          install(m.newfid);
+        }
+      },
+      r.msg.body);
+  return added;
+}
+
+}  // namespace ninep::server::detail

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+#include <ninep/server/server.hpp>
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/use_awaitable.hpp>
+#include <ninep/core/error.hpp>
+#include <thread>
+
+#include "connection.hpp"
+
+namespace ninep::server {
+
+using detail::connection;
+
+struct file_server::impl {
+  detail::shared sh;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>>> acceptors;
+  std::vector<transport::address> bound;
+  std::mutex mu;
+  std::vector<std::weak_ptr<connection>> conns;  ///< for stop(); guarded by mu
+  std::size_t next_loop = 0;
+  std::atomic<bool> stopping{false};
+
+  impl(std::shared_ptr<filesystem> fs, options o) : sh(std::move(fs), std::move(o)) {
+    std::size_t n = std::max<std::size_t>(1, sh.opts.network_threads);
+    for (std::size_t i = 0; i < n; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      guards.emplace_back(loops.back()->get_executor());
+    }
+  }
+
+  asio::io_context& pick_loop() { return *loops[next_loop++ % loops.size()]; }
+
+  void start_connection(transport::stream s, std::string peer) {
+    if (sh.live_connections.load() >= sh.opts.max_connections) {
+      sh.log(log_level::warn, fmt::format("{}: too many connections; refused", peer));
+      return;  // the socket closes as `s` goes out of scope
+    }
+    sh.live_connections++;
+    // Move the socket onto a network loop of its own; its state then lives on that thread only.
+    asio::io_context& loop = pick_loop();
+    auto proto = s.local_endpoint().protocol();
+    int fd = s.release();
+    transport::stream moved(loop, proto, fd);
+    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer));
+    {
+      std::lock_guard lock(mu);
+      std::erase_if(conns, [](auto& w) { return w.expired(); });
+      conns.push_back(c);
+    }
+    sh.log(log_level::debug, "connection accepted");
+    asio::co_spawn(loop, c->serve(), asio::detached);
+  }
+
+  asio::awaitable<void> accept_loop(asio::basic_socket_acceptor<asio::generic::stream_protocol>& a) {
+    const auto tok = asio::experimental::as_tuple(asio::use_awaitable);
+    while (!stopping) {
+      auto [ec, s] = co_await a.async_accept(tok);
+      if (ec == asio::error::operation_aborted || stopping) break;
+      if (ec) {
+        // EMFILE and friends: log and keep going after a breath rather than spin.
+        sh.log(log_level::warn, fmt::format("accept: {}", ec.message()));
+        asio::steady_timer t(a.get_executor(), std::chrono::milliseconds(100));
+        co_await t.async_wait(tok);
+        continue;
+      }
+      std::string peer = "peer";
+      std::error_code pe;
+      auto ep = s.remote_endpoint(pe);
+      if (!pe && ep.protocol().family() != AF_UNIX) {
+        asio::ip::tcp::endpoint tcp;
+        std::memcpy(tcp.data(), ep.data(), std::min<std::size_t>(ep.size(), sizeof(sockaddr_in6)));
+        peer = fmt::format("{}!{}", tcp.address().to_string(), tcp.port());
+        std::error_code ignored;
+        s.set_option(asio::ip::tcp::no_delay(true), ignored);
+      } else {
+        peer = "unix";
+      }
+      start_connection(std::move(s), std::move(peer));
+    }
+  }
+};
+
+file_server::file_server(std::shared_ptr<filesystem> fs, options opts)
+    : impl_(std::make_unique<impl>(std::move(fs), std::move(opts))) {}
+
+file_server::~file_server() {
+  stop();
+  impl_->sh.workers.join();
+}
+
+result<void> file_server::listen(const transport::address& a) {
+  auto& io = *impl_->loops[0];
+  auto eps = transport::resolve(io, a);
+  if (!eps) return fail(eps.error());
+  if (a.type == transport::address::kind::unix_socket) ::unlink(a.path.c_str());
+  std::error_code ec;
+  for (const auto& ep : *eps) {
+    auto acc = std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(io);
+    acc->open(ep.protocol(), ec);
+    if (ec) continue;
+    if (a.type == transport::address::kind::tcp) {
+      acc->set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    acc->bind(ep, ec);
+    if (ec) continue;
+    acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) continue;
+    auto local = acc->local_endpoint();
+    transport::address bound = a;
+    if (a.type == transport::address::kind::tcp) {
+      asio::ip::tcp::endpoint tcp;
+      std::memcpy(tcp.data(), local.data(), std::min<std::size_t>(local.size(), sizeof(sockaddr_in6)));
+      bound.host = tcp.address().to_string();
+      bound.port = std::to_string(tcp.port());
+    }
+    impl_->bound.push_back(bound);
+    auto& ref = *acc;
+    impl_->acceptors.push_back(std::move(acc));
+    asio::co_spawn(io, impl_->accept_loop(ref), asio::detached);
+    return {};
+  }
+  return fail(ec);
+}
+
+transport::address file_server::local_address(std::size_t n) const { return impl_->bound.at(n); }
+
+void file_server::adopt(int fd) {
+  auto& io = *impl_->loops[0];
+  asio::post(io, [this, fd] {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    transport::stream s(*impl_->loops[0],
+                        asio::generic::stream_protocol(ss.ss_family == 0 ? AF_UNIX : ss.ss_family,
+                                                       SOCK_STREAM),
+                        fd);
+    impl_->start_connection(std::move(s), "stdio");
+  });
+}
+
+void file_server::run() {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl_->loops.size(); ++i)
+    threads.emplace_back([this, i] { impl_->loops[i]->run(); });
+  impl_->loops[0]->run();
+  for (auto& t : threads) t.join();
+}
+
+void file_server::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  auto& io0 = *impl_->loops[0];
+  asio::post(io0, [this] {
+    for (auto& a : impl_->acceptors) {
+      std::error_code ignored;
+      a->close(ignored);
+    }
+  });
+  std::vector<std::shared_ptr<connection>> live;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& w : impl_->conns)
+      if (auto c = w.lock()) live.push_back(std::move(c));
+  }
+  for (auto& c : live) asio::post(c->executor(), [c] { c->close(); });
+  // Let the loops finish what is posted (replies of cancelled requests are dropped), then end.
+  for (auto& g : impl_->guards) g.reset();
+}
+
+void file_server::set_level(log_level l) { impl_->sh.level = static_cast<int>(l); }
+
+const counters& file_server::stats() const { return impl_->sh.stats; }
+
+}  // namespace ninep::server

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+// The server framework against real sockets, with the local-directory backend and with test
+// backends that stall. Every test speaks raw 9P through tests/support/raw_client.hpp.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <fstream>
+#include <ninep/fs/local.hpp>
+#include <ninep/server/server.hpp>
+#include <ninep/wire/dotl.hpp>
+#include <ninep/wire/format.hpp>
+#include <thread>
+
+#include "../../support/raw_client.hpp"
+
+namespace ninep {
+namespace {
+
+using namespace wire;
+using test::raw_client;
+namespace stdfs = std::filesystem;
+
+class temp_dir {
+ public:
+  temp_dir() {
+    char tmpl[] = "/tmp/ninep-server-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    stdfs::remove_all(path, ec);
+  }
+  stdfs::path path;
+};
+
+// Runs a file_server on 127.0.0.1:0 in the background for the life of the object.
+class running_server {
+ public:
+  running_server(std::shared_ptr<server::filesystem> fs, server::options o = {}) {
+    o.level = server::log_level::error;
+    srv = std::make_unique<server::file_server>(std::move(fs), o);
+    auto ok = srv->listen(*transport::parse_address("tcp!127.0.0.1!0"));
+    if (!ok) throw std::runtime_error("listen: " + ok.error().message());
+    addr = srv->local_address(0);
+    thread = std::thread([this] { srv->run(); });
+  }
+  ~running_server() {
+    srv->stop();
+    thread.join();
+  }
+  std::unique_ptr<server::file_server> srv;
+  transport::address addr;
+  std::thread thread;
+};
+
+std::shared_ptr<server::filesystem> local(const stdfs::path& dir) {
+  fs::local_config c;
+  c.default_dir = dir;
+  auto f = fs::local_fs::make(c);
+  if (!f) throw std::runtime_error(f.error().message());
+  return std::shared_ptr<server::filesystem>(std::move(*f));
+}
+
+template <class R>
+const R& as(const message& m) {
+  if (!std::holds_alternative<R>(m.body))
+    throw std::runtime_error(fmt::format("unexpected reply {}", m));
+  return std::get<R>(m.body);
+}
+
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+std::span<const std::byte> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+class server_test : public ::testing::Test {
+ protected:
+  temp_dir dir;
+  running_server srv{local(dir.path)};
+  void put(const std::string& name, const std::string& content) {
+    std::ofstream(dir.path / name) << content;
+  }
+};
+
+TEST_F(server_test, version_negotiation) {
+  struct {
+    std::string_view ask;
+    std::string_view want;
+  } cases[] = {{"9P2000.L", "9P2000.L"}, {"9P2000.u", "9P2000.u"}, {"9P2000", "9P2000"},
+               {"9P2000.X", "9P2000"},   {"9P1999", "unknown"},    {"", "unknown"}};
+  for (auto c : cases) {
+    raw_client cl(srv.addr);
+    auto r = cl.rpc(Tversion{8192, c.ask}, notag);
+    EXPECT_EQ(as<Rversion>(r).version, c.want) << c.ask;
+    if (c.want != "unknown") {
+      EXPECT_EQ(as<Rversion>(r).msize, 8192u) << "server must clamp to the client's msize";
+    }
+  }
+  raw_client big(srv.addr);
+  auto r = big.rpc(Tversion{64u << 20, "9P2000.L"}, notag);
+  EXPECT_EQ(as<Rversion>(r).msize, 1u << 20) << "never raised above the server's maximum";
+}
+
+TEST_F(server_test, request_before_version_is_refused) {
+  raw_client cl(srv.addr);
+  cl.dialect = dialect::v2000;
+  auto r = cl.rpc(Tattach{0, nofid, "u", "", 0});
+  EXPECT_TRUE(std::holds_alternative<Rerror>(r.body));
+}
+
+TEST_F(server_test, read_write_dotl) {
+  put("hello", "hello, world\n");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  auto w = cl.rpc(Twalk{0, 1, {"hello"}});
+  ASSERT_EQ(as<Rwalk>(w).qids.size(), 1u);
+  auto o = cl.rpc(Tlopen{1, dotl::rdwr});
+  EXPECT_EQ(as<Rlopen>(o).qid.type, qt::file);
+  EXPECT_GT(as<Rlopen>(o).iounit, 0u);
+  auto rd = cl.rpc(Tread{1, 0, 100});
+  EXPECT_EQ(text(as<Rread>(rd).data.data), "hello, world\n");
+  auto wr = cl.rpc(Twrite{1, 7, payload{bytes("there")}});
+  EXPECT_EQ(as<Rwrite>(wr).count, 5u);
+  as<Rclunk>(cl.rpc(Tclunk{1}));
+  std::ifstream in(dir.path / "hello");
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(all, "hello, there\n");
+}
+
+TEST_F(server_test, protocol_checks_before_backend) {
+  put("f", "x");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tgetattr{42, dotl::getattr_basic})), EBADF)
+      << "unknown fid";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tattach{0, nofid, "root", "", 0})), EBADF)
+      << "fid in use";
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tread{1, 0, 10})), EBADF) << "read before open";
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tlopen{1, dotl::rdonly})), EBADF) << "open twice";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twrite{1, 0, payload{bytes("y")}})), EBADF)
+      << "write on a read-only open";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twalk{0, 2, {"a/b"}})), EINVAL) << "name with '/'";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tmkdir{0, "..", 0755, 0})), EINVAL);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tauth{5, "root", "", 0})), ENOENT)
+      << "diod's clients take ENOENT as 'authentication not required'";
+}
+
+TEST_F(server_test, walk_open_fid_to_new_fid) {
+  // Linux clones open fids (interop note 1): allowed to a different newfid only.
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly | dotl::directory}));
+  auto ok = cl.rpc(Twalk{1, 2, {}});
+  EXPECT_TRUE(std::holds_alternative<Rwalk>(ok.body));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twalk{1, 1, {}})), EBADF);
+  // The clone is not open.
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Treaddir{2, 0, 1000})), EBADF);
+}
+
+TEST_F(server_test, dotdot_at_root_stays_at_root) {
+  raw_client cl(srv.addr);
+  auto root = as<Rattach>(cl.handshake(dialect::v2000L)).qid;
+  auto w = cl.rpc(Twalk{0, 1, {"..", "..", ".."}});
+  ASSERT_EQ(as<Rwalk>(w).qids.size(), 3u);
+  EXPECT_EQ(as<Rwalk>(w).qids[2], root);
+}
+
+TEST_F(server_test, partial_walk) {
+  stdfs::create_directory(dir.path / "d");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  auto w = cl.rpc(Twalk{0, 1, {"d", "missing", "x"}});
+  EXPECT_EQ(as<Rwalk>(w).qids.size(), 1u);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{1})), EBADF) << "newfid not created on short walk";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twalk{0, 1, {"missing"}})), ENOENT);
+}
+
+TEST_F(server_test, unlinked_open_file_keeps_working) {
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+  as<Rlcreate>(cl.rpc(Tlcreate{1, "gone", dotl::rdwr, 0644, 0}));
+  as<Rwrite>(cl.rpc(Twrite{1, 0, payload{bytes("still here")}}));
+  as<Runlinkat>(cl.rpc(Tunlinkat{0, "gone", 0}));
+  EXPECT_FALSE(stdfs::exists(dir.path / "gone"));
+  auto a = cl.rpc(Tgetattr{1, dotl::getattr_basic});
+  EXPECT_EQ(as<Rgetattr>(a).size, 10u);
+  EXPECT_EQ(text(as<Rread>(cl.rpc(Tread{1, 0, 100})).data.data), "still here");
+  Tsetattr t{};
+  t.fid = 1;
+  t.valid = dotl::setattr_size;
+  t.size = 5;
+  as<Rsetattr>(cl.rpc(t));
+  EXPECT_EQ(as<Rgetattr>(cl.rpc(Tgetattr{1, dotl::getattr_basic})).size, 5u);
+}
+
+TEST_F(server_test, readdir_resumes_with_small_counts) {
+  for (int i = 0; i < 2000; ++i) put(fmt::format("entry-{:05}", i), "");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly | dotl::directory}));
+  std::set<std::string> seen;
+  std::uint64_t cookie = 0;
+  int batches = 0;
+  for (;;) {
+    auto r = cl.rpc(Treaddir{1, cookie, 500});
+    auto data = as<Rreaddir>(r).data.data;
+    if (data.empty()) break;
+    ++batches;
+    while (!data.empty()) {
+      auto e = decode_dirent(data);
+      ASSERT_TRUE(e) << "reply must hold whole dirents";
+      std::string name(e->value.name);
+      if (name != "." && name != "..") {
+        EXPECT_TRUE(seen.insert(name).second) << "duplicate " << name;
+      }
+      cookie = e->value.offset;
+      data = data.subspan(e->size);
+    }
+  }
+  EXPECT_EQ(seen.size(), 2000u);
+  EXPECT_GT(batches, 20);
+}
+
+TEST_F(server_test, dir_read_as_stats_in_9p2000_and_u) {
+  put("a", "12345");
+  stdfs::create_directory(dir.path / "sub");
+  stdfs::create_symlink("a", dir.path / "link");
+  for (auto d : {dialect::v2000, dialect::v2000u}) {
+    raw_client cl(srv.addr);
+    cl.handshake(d, "", "root", 0);
+    as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+    as<Ropen>(cl.rpc(Topen{1, 0}));
+    std::map<std::string, wire::stat> got;
+    std::vector<std::string> keep;  // stats borrow from the frame: copy what we check
+    std::uint64_t off = 0;
+    for (;;) {
+      auto r = cl.rpc(Tread{1, off, 8192});
+      auto data = as<Rread>(r).data.data;
+      if (data.empty()) break;
+      off += data.size();
+      while (!data.empty()) {
+        auto s = decode_stat(data, d);
+        ASSERT_TRUE(s);
+        got[std::string(s->value.name)] = s->value;
+        if (s->value.name == "link") keep.emplace_back(s->value.extension);
+        data = data.subspan(s->size);
+      }
+    }
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got["a"].length, 5u);
+    EXPECT_TRUE(got["sub"].mode & dm::dir);
+    if (d == dialect::v2000u) {
+      EXPECT_TRUE(got["link"].mode & dm::symlink);
+      EXPECT_EQ(keep.at(0), "a");
+    }
+  }
+}
+
+TEST_F(server_test, unsupported_message_gets_error_reply) {
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000);
+  // Tlopen is not a 9P2000 message: send its bytes by hand.
+  cl.dialect = dialect::v2000L;
+  cl.send(9, Tlopen{0, 0});
+  cl.dialect = dialect::v2000;
+  auto r = cl.recv();
+  EXPECT_EQ(r.tag, 9);
+  EXPECT_TRUE(std::holds_alternative<Rerror>(r.body));
+  // And the connection is still in sync.
+  EXPECT_TRUE(std::holds_alternative<Rstat>(cl.rpc(Tstat{0}).body));
+}
+
+TEST_F(server_test, malformed_frame_closes_only_that_connection) {
+  raw_client good(srv.addr);
+  good.handshake(dialect::v2000L);
+  raw_client bad(srv.addr);
+  bad.handshake(dialect::v2000L);
+  // size 9, Tgetattr (needs 19 bytes): a field overruns the frame.
+  const unsigned char frame[] = {9, 0, 0, 0, 24, 1, 0, 0, 0};
+  bad.send_bytes(std::as_bytes(std::span(frame)));
+  EXPECT_TRUE(bad.closed_by_peer());
+  raw_client huge(srv.addr);
+  const unsigned char too_big[] = {0xff, 0xff, 0xff, 0x7f, 100, 0xff, 0xff};
+  huge.send_bytes(std::as_bytes(std::span(too_big)));
+  EXPECT_TRUE(huge.closed_by_peer());
+  EXPECT_TRUE(std::holds_alternative<Rgetattr>(good.rpc(Tgetattr{0, dotl::getattr_basic}).body));
+}
+
+TEST_F(server_test, xattr_transaction) {
+  put("f", "");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+  auto c = cl.rpc(Txattrcreate{1, "user.ninep", 5, 0});
+  if (raw_client::error_of(c) != 0) GTEST_SKIP() << "no xattrs here";
+  as<Rwrite>(cl.rpc(Twrite{1, 0, payload{bytes("hello")}}));
+  auto clunk = cl.rpc(Tclunk{1});
+  if (raw_client::error_of(clunk) == EOPNOTSUPP) GTEST_SKIP() << "fs without user xattrs";
+  as<Rclunk>(clunk);
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"f"}}));
+  auto w = cl.rpc(Txattrwalk{2, 3, "user.ninep"});
+  EXPECT_EQ(as<Rxattrwalk>(w).size, 5u);
+  EXPECT_EQ(text(as<Rread>(cl.rpc(Tread{3, 0, 100})).data.data), "hello");
+  // A partial write fails at clunk.
+  as<Rwalk>(cl.rpc(Twalk{0, 4, {"f"}}));
+  as<Rxattrcreate>(cl.rpc(Txattrcreate{4, "user.other", 10, 0}));
+  as<Rwrite>(cl.rpc(Twrite{4, 0, payload{bytes("short")}}));
+  EXPECT_NE(raw_client::error_of(cl.rpc(Tclunk{4})), 0);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{4})), EBADF) << "clunked even so";
+}
+
+TEST_F(server_test, posix_locks_conflict_across_fids) {
+  put("f", "data");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  for (fid_t f : {1u, 2u}) {
+    as<Rwalk>(cl.rpc(Twalk{0, f, {"f"}}));
+    as<Rlopen>(cl.rpc(Tlopen{f, dotl::rdwr}));
+  }
+  auto l1 = cl.rpc(Tlock{1, dotl::lock_type_wrlck, 0, 0, 2, 100, "host"});
+  EXPECT_EQ(as<Rlock>(l1).status, dotl::lock_success);
+  auto l2 = cl.rpc(Tlock{2, dotl::lock_type_wrlck, 0, 0, 2, 200, "host"});
+  EXPECT_EQ(as<Rlock>(l2).status, dotl::lock_blocked) << "never 'always granted'";
+  auto disjoint = cl.rpc(Tlock{2, dotl::lock_type_wrlck, 0, 2, 2, 200, "host"});
+  EXPECT_EQ(as<Rlock>(disjoint).status, dotl::lock_success) << "byte ranges, not whole file";
+  auto g = cl.rpc(Tgetlock{2, dotl::lock_type_wrlck, 0, 2, 200, "host"});
+  EXPECT_EQ(as<Rgetlock>(g).locktype, dotl::lock_type_wrlck);
+  as<Rlock>(cl.rpc(Tlock{1, dotl::lock_type_unlck, 0, 0, 2, 100, "host"}));
+  auto l3 = cl.rpc(Tlock{2, dotl::lock_type_wrlck, 0, 0, 2, 200, "host"});
+  EXPECT_EQ(as<Rlock>(l3).status, dotl::lock_success);
+}
+
+TEST_F(server_test, pipelined_reads_all_answered) {
+  std::string content;
+  for (int i = 0; i < 100; ++i) content += fmt::format("{:08}", i);
+  put("f", content);
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
+  for (tag_t t = 0; t < 100; ++t) cl.send(t, Tread{1, t * 8u, 8});
+  std::set<tag_t> seen;
+  for (int i = 0; i < 100; ++i) {
+    auto r = cl.recv();
+    EXPECT_EQ(text(as<Rread>(r).data.data), fmt::format("{:08}", r.tag));
+    seen.insert(r.tag);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+}
+
+// A backend whose reads wait until flushed, like an event file.
+class stalling_fs : public server::filesystem {
+ public:
+  struct n : server::node {};
+  result<server::walked> attach(const server::context&) override {
+    return server::walked{std::make_shared<n>(), qid{qt::dir, 0, 1}};
+  }
+  result<server::walked> walk(const server::context&, server::node&, std::string_view) override {
+    return server::walked{std::make_shared<n>(), qid{qt::file, 0, 2}};
+  }
+  result<server::opened> open(const server::context&, server::node&, int) override {
+    return server::opened{qid{qt::file, 0, 2}, 0};
+  }
+  result<std::size_t> read(const server::context& cx, server::node&, std::uint64_t,
+                           std::span<std::byte>) override {
+    while (!cx.stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    cancelled++;
+    return fail(errno_code(EINTR));
+  }
+  std::atomic<int> cancelled{0};
+};
+
+TEST(server_flush, flush_cancels_blocked_read_and_rflush_comes_last) {
+  auto fs = std::make_shared<stalling_fs>();
+  running_server srv(fs);
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"event"}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
+  cl.send(7, Tread{1, 0, 100});
+  cl.send(8, Tflush{7});
+  // Either the read's reply then Rflush, or Rflush alone — never Rflush first, never Rerror
+  // for the flush.
+  auto first = cl.recv();
+  if (first.tag == 7) {
+    auto second = cl.recv();
+    EXPECT_EQ(second.tag, 8);
+    EXPECT_TRUE(std::holds_alternative<Rflush>(second.body));
+  } else {
+    EXPECT_EQ(first.tag, 8);
+    EXPECT_TRUE(std::holds_alternative<Rflush>(first.body));
+  }
+  EXPECT_EQ(fs->cancelled.load(), 1);
+  // Tag 7 is free again and the connection still works.
+  EXPECT_TRUE(std::holds_alternative<Rflush>(cl.rpc(Tflush{123}, 7).body));
+}
+
+TEST(server_limits, fid_limit) {
+  temp_dir d;
+  server::options o;
+  o.max_fids = 3;
+  running_server srv(local(d.path), o);
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twalk{0, 3, {}})), EMFILE);
+}
+
+}  // namespace
+}  // namespace ninep

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// `ninep serve`: exports directories over 9P2000.L, 9P2000.u and 9P2000.
+#include <fmt/core.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ninep/fs/local.hpp>
+#include <ninep/server/server.hpp>
+#include <ninep/transport/address.hpp>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "command.hpp"
+
+namespace ninep::tools {
+namespace {
+
+struct serve_options {
+  std::vector<std::string> listen;
+  std::vector<std::string> exports;
+  std::string dir;
+  bool stdio = false;
+  bool read_only = false;
+  bool multiuser = false;
+  bool debug = false;
+  std::string log_level = "info";
+  server::options srv;
+  unsigned frame_timeout_ms = 30000;
+};
+
+// Copies bytes from `in` to `out` until end of file or error; then shuts `out` for writing.
+void pump(int in, int out, bool out_is_socket) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(out, buf + off, static_cast<std::size_t>(n - off));
+      if (w <= 0) return;
+      off += w;
+    }
+  }
+  if (out_is_socket) ::shutdown(out, SHUT_WR);
+}
+
+int run_serve(serve_options& o) {
+  fs::local_config cfg;
+  cfg.default_dir = o.dir;
+  cfg.read_only = o.read_only;
+  cfg.multiuser = o.multiuser;
+  for (const auto& e : o.exports) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == e.size()) {
+      fmt::print(stderr, "ninep serve: --export {}: expected NAME=DIR\n", e);
+      return 2;
+    }
+    cfg.exports.push_back({e.substr(0, eq), e.substr(eq + 1)});
+  }
+  if (cfg.default_dir.empty() && cfg.exports.empty()) {
+    fmt::print(stderr, "ninep serve: nothing to export: give DIR or --export NAME=DIR\n");
+    return 2;
+  }
+  if (o.multiuser && ::geteuid() != 0) {
+    fmt::print(stderr, "ninep serve: --multiuser needs the server to run as root\n");
+    return 2;
+  }
+  auto fs = fs::local_fs::make(cfg);
+  if (!fs) {
+    fmt::print(stderr, "ninep serve: {}\n", fs.error().message());
+    return 1;
+  }
+  static const std::map<std::string, server::log_level> levels = {
+      {"error", server::log_level::error}, {"warn", server::log_level::warn},
+      {"info", server::log_level::info},   {"debug", server::log_level::debug},
+      {"trace", server::log_level::trace}};
+  o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
+  o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
+
+  // Signals are taken by one thread with sigwait, so no handler runs inside the server.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  server::file_server srv(std::shared_ptr<server::filesystem>(std::move(*fs)), o.srv);
+  std::vector<std::thread> helpers;
+  if (o.stdio) {
+    // One connection on stdin/stdout (inetd, socat, ssh): bridge them to a socket pair.
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      fmt::print(stderr, "ninep serve: socketpair: {}\n", std::strerror(errno));
+      return 1;
+    }
+    srv.adopt(sv[0]);
+    helpers.emplace_back([fd = sv[1]] { pump(0, fd, true); });
+    helpers.emplace_back([fd = sv[1], &srv] {
+      pump(fd, 1, false);
+      srv.stop();  // the connection is over: so is a --stdio server
+    });
+  } else {
+    if (o.listen.empty()) o.listen.push_back("tcp!127.0.0.1!5640");
+    for (const auto& l : o.listen) {
+      auto a = transport::parse_address(l, "5640");
+      if (!a) {
+        fmt::print(stderr, "ninep serve: --listen {}: not a dial string (tcp!host!port, "
+                           "unix!/path or host:port)\n", l);
+        return 2;
+      }
+      if (auto ok = srv.listen(*a); !ok) {
+        fmt::print(stderr, "ninep serve: listen {}: {}\n", l, ok.error().message());
+        return 1;
+      }
+    }
+    for (std::size_t i = 0; i < o.listen.size(); ++i) {
+      auto a = srv.local_address(i);
+      std::string what = o.dir.empty() ? "exports" : o.dir;
+      fmt::print(stderr, "ninep: serving {} on {}\n", what, transport::to_string(a));
+      if (a.type == transport::address::kind::tcp)
+        fmt::print(stderr, "  mount: mount -t 9p -o trans=tcp,port={},version=9p2000.L,msize={} {} /mnt\n",
+                   a.port, o.srv.max_msize, a.host);
+      else
+        fmt::print(stderr, "  mount: mount -t 9p -o trans=unix,version=9p2000.L,msize={} {} /mnt\n",
+                   o.srv.max_msize, a.path);
+    }
+  }
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    srv.stop();
+  });
+  srv.run();
+  // Wake the signal thread if we stopped for another reason (end of --stdio).
+  ::pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  for (auto& t : helpers) t.detach();
+  return 0;
+}
+
+const bool registered = register_command(
+    "serve", "Export directories over 9P (9P2000.L, 9P2000.u, 9P2000)", [](CLI::App& app) {
+      auto o = std::make_shared<serve_options>();
+      app.description(
+          "Serve DIR (and any --export) to 9P clients. Listens on tcp!127.0.0.1!5640 unless "
+          "--listen says otherwise; listening beyond loopback needs an explicit address.\n"
+          "Example: ninep serve --listen tcp!127.0.0.1!5640 /srv/share\n"
+          "Then, in a Linux guest or host: mount -t 9p -o trans=tcp,port=5640,version=9p2000.L "
+          "127.0.0.1 /mnt");
+      app.add_option("DIR", o->dir, "Directory exported to attaches with an empty aname");
+      app.add_option("-l,--listen", o->listen,
+                     "Address to listen on, repeatable: tcp!HOST!PORT, HOST:PORT, [V6]:PORT, "
+                     "unix!/PATH")
+          ->allow_extra_args(false);
+      app.add_flag("--stdio", o->stdio, "Serve one connection on stdin/stdout (inetd, socat, ssh)");
+      app.add_option("-e,--export", o->exports,
+                     "NAME=DIR: also export DIR to attaches with aname NAME (or aname DIR)")
+          ->allow_extra_args(false);
+      app.add_flag("-r,--read-only", o->read_only, "Refuse every change with EROFS");
+      app.add_flag("--multiuser", o->multiuser,
+                   "Serve each attach as the user it names (n_uname/uname); needs root");
+      app.add_option("-m,--msize", o->srv.max_msize, "Largest message size offered")
+          ->capture_default_str()
+          ->check(CLI::Range(4096u, 16u << 20));
+      app.add_option("--max-connections", o->srv.max_connections, "Connections served at once")
+          ->capture_default_str();
+      app.add_option("--max-fids", o->srv.max_fids, "Fids per connection")->capture_default_str();
+      app.add_option("--max-inflight", o->srv.max_inflight, "Requests in flight per connection")
+          ->capture_default_str();
+      app.add_option("--frame-timeout-ms", o->frame_timeout_ms,
+                     "Time a peer has to finish sending a frame it started")
+          ->capture_default_str();
+      app.add_option("--workers", o->srv.workers, "Threads running filesystem calls")
+          ->capture_default_str();
+      app.add_option("--network-threads", o->srv.network_threads, "Threads running network loops")
+          ->capture_default_str();
+      app.add_option("--log-level", o->log_level, "error, warn, info, debug or trace")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"error", "warn", "info", "debug", "trace"}));
+      app.add_flag("-d,--debug", o->debug, "Print every message both ways (log level trace)");
+      return [o] { return run_serve(*o); };
+    });
+
+}  // namespace
+}  // namespace ninep::tools
