@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <charconv>
 #include <ninep/core/error.hpp>
 #include <ninep/wire/errors.hpp>
 #include <ninep/wire/format.hpp>
@@ -178,14 +179,13 @@ asio::awaitable<void> connection::writer() {
       co_await write_wake_.async_wait(as_tuple);
       continue;
     }
-    std::size_t n = 0, nb = 0, bytes = 0;
+    std::size_t n = 0, nb = 0;
     while (!write_queue_.empty() && n < max_batch) {
       request* r = write_queue_.front();
       write_queue_.pop_front();
       batch[n++] = r;
       bufs[nb++] = asio::buffer(r->out.data(), r->out_len);
       if (r->payload_len) bufs[nb++] = asio::buffer(r->payload.data(), r->payload_len);
-      bytes += r->out_len + r->payload_len;
     }
     writing_ = true;
     auto [ec, written] = co_await asio::async_write(
@@ -249,7 +249,9 @@ void connection::start(request* r) {
   asio::post(sh_.workers, [r] {
     execute(*r);
     auto& c = *r->conn;
-    asio::post(c.sock_.get_executor(), [r] { r->conn->finish(r); });
+    // Hold the connection: finishing may release the request's own reference to it (when the
+    // connection has closed meanwhile), which must not destroy it under finish().
+    asio::post(c.sock_.get_executor(), [r, keep = r->conn] { keep->finish(r); });
   });
 }
 
@@ -358,6 +360,16 @@ void connection::dispatch(request* r) {
           need(m.fid, r->f1);
           closed_file(r->f1);
           name_ok(m.name);
+          if constexpr (std::is_same_v<M, Tcreate>) {
+            // 9P2000.u hard link: perm DMLINK, extension "<fid of the target>\n".
+            if (!ec && dialect_ == dialect::v2000u && (m.perm & dm::link)) {
+              fid_t target = 0;
+              auto [p, perr] = std::from_chars(m.extension.data(),
+                                               m.extension.data() + m.extension.size(), target);
+              if (perr != std::errc() || p == m.extension.data()) ec = errno_code(EINVAL);
+              need(target, r->f2);
+            }
+          }
         } else if constexpr (std::is_same_v<M, Tread>) {
           need(m.fid, r->f1);
           if (!ec && r->f1->kind == fid_state::kind::file &&
@@ -424,6 +436,7 @@ void connection::dispatch(request* r) {
     set_error(*r, ec);
     return reply_now(r);
   }
+  if (execute_fast(*r)) return reply_now(r);
   start(r);
 }
 

@@ -52,8 +52,8 @@ struct request {
   std::shared_ptr<connection> conn;
   buffer frame;  ///< owns the bytes `msg` views
   wire::message msg;
-  fid_ptr f1, f2;   ///< fids named by the request, looked up on receipt
-  fid_ptr result;   ///< a fid state to install on completion (walk, attach, open, create)
+  fid_ptr f1, f2;  ///< fids named by the request, looked up on receipt
+  fid_ptr result;  ///< a fid state to install on completion (walk, attach, open, create)
   std::stop_source stop;
   bool flushed = false;
   std::vector<wire::tag_t> flushers;  ///< Tflush tags waiting for this request
@@ -135,6 +135,9 @@ class connection : public std::enable_shared_from_this<connection> {
 
 /// Runs a request's operation (on a worker thread). Defined in handlers.cpp.
 void execute(request& r);
+/// Tries the backend's network-thread fast path for `r` (Tread, Tgetattr); true if `r` now
+/// has its reply. Defined in handlers.cpp.
+bool execute_fast(request& r);
 /// Installs r.result into the fid table as the request type requires (network thread).
 /// Returns how many fids were added.
 int commit(request& r, std::unordered_map<wire::fid_t, fid_ptr>& fids);

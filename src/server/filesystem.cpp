@@ -64,6 +64,13 @@ result<lock_request> filesystem::getlock(const context&, node&, const lock_reque
 result<std::string> filesystem::xattr_get(const context&, node&, std::string_view) {
   return unsupported();
 }
+std::optional<result<std::size_t>> filesystem::try_read(const context&, node&, std::uint64_t,
+                                                        std::span<std::byte>) {
+  return std::nullopt;
+}
+std::optional<result<attr>> filesystem::try_getattr(const context&, node&, std::uint64_t) {
+  return std::nullopt;
+}
 result<void> filesystem::xattr_set(const context&, node&, std::string_view,
                                    std::span<const std::byte>, std::uint32_t) {
   return unsupported();

@@ -3,19 +3,18 @@
 // the reply. 9P2000 and 9P2000.u requests are mapped onto the same (9P2000.L-shaped) backend
 // operations, so a backend is written once for all dialects.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <fmt/format.h>
-
 #include <charconv>
-#include <optional>
 #include <cstring>
 #include <ninep/core/error.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <ninep/wire/errors.hpp>
+#include <optional>
 
 #include "connection.hpp"
 
@@ -33,11 +32,11 @@ int open_flags_from_dotl(std::uint32_t f) noexcept {
     std::uint32_t wire;
     int host;
   };
-  static constexpr bit bits[] = {
-      {dotl::excl, O_EXCL},         {dotl::trunc, O_TRUNC},       {dotl::append, O_APPEND},
-      {dotl::nonblock, O_NONBLOCK}, {dotl::dsync, O_DSYNC},       {dotl::largefile, O_LARGEFILE},
-      {dotl::directory, O_DIRECTORY}, {dotl::nofollow, O_NOFOLLOW}, {dotl::noatime, O_NOATIME},
-      {dotl::sync, O_SYNC}};
+  static constexpr bit bits[] = {{dotl::excl, O_EXCL},           {dotl::trunc, O_TRUNC},
+                                 {dotl::append, O_APPEND},       {dotl::nonblock, O_NONBLOCK},
+                                 {dotl::dsync, O_DSYNC},         {dotl::largefile, O_LARGEFILE},
+                                 {dotl::directory, O_DIRECTORY}, {dotl::nofollow, O_NOFOLLOW},
+                                 {dotl::noatime, O_NOATIME},     {dotl::sync, O_SYNC}};
   for (auto b : bits)
     if (f & b.wire) o |= b.host;
   return o;
@@ -47,9 +46,15 @@ int open_flags_from_dotl(std::uint32_t f) noexcept {
 int open_flags_from_mode(std::uint8_t mode) noexcept {
   int o = 0;
   switch (mode & 3) {
-    case 1: o = O_WRONLY; break;
-    case 2: o = O_RDWR; break;
-    default: o = O_RDONLY; break;  // OREAD and OEXEC
+    case 1:
+      o = O_WRONLY;
+      break;
+    case 2:
+      o = O_RDWR;
+      break;
+    default:
+      o = O_RDONLY;
+      break;  // OREAD and OEXEC
   }
   if (mode & 0x10) o |= O_TRUNC;
   return o;
@@ -91,13 +96,24 @@ wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string 
   s.qid = a.qid;
   s.mode = a.mode & 0777;
   switch (a.mode & S_IFMT) {
-    case S_IFDIR: s.mode |= dm::dir; break;
-    case S_IFLNK: s.mode |= d == dialect::v2000u ? dm::symlink : 0; break;
+    case S_IFDIR:
+      s.mode |= dm::dir;
+      break;
+    case S_IFLNK:
+      s.mode |= d == dialect::v2000u ? dm::symlink : 0;
+      break;
     case S_IFCHR:
-    case S_IFBLK: s.mode |= d == dialect::v2000u ? dm::device : 0; break;
-    case S_IFIFO: s.mode |= d == dialect::v2000u ? dm::namedpipe : 0; break;
-    case S_IFSOCK: s.mode |= d == dialect::v2000u ? dm::socket : 0; break;
-    default: break;
+    case S_IFBLK:
+      s.mode |= d == dialect::v2000u ? dm::device : 0;
+      break;
+    case S_IFIFO:
+      s.mode |= d == dialect::v2000u ? dm::namedpipe : 0;
+      break;
+    case S_IFSOCK:
+      s.mode |= d == dialect::v2000u ? dm::socket : 0;
+      break;
+    default:
+      break;
   }
   if (d == dialect::v2000u) {
     if (a.mode & S_ISUID) s.mode |= dm::setuid;
@@ -122,12 +138,14 @@ wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string 
 /// The .u extension string of a file: symlink target or "c major minor" for devices.
 std::string extension_of(filesystem& fs, const context& cx, node& n, const attr& a) {
   switch (a.mode & S_IFMT) {
-    case S_IFLNK: return fs.readlink(cx, n).value_or("");
+    case S_IFLNK:
+      return fs.readlink(cx, n).value_or("");
     case S_IFCHR:
     case S_IFBLK:
       return fmt::format("{} {} {}", (a.mode & S_IFMT) == S_IFCHR ? 'c' : 'b', major(a.rdev),
                          minor(a.rdev));
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -170,7 +188,10 @@ class name_collector final : public dirent_sink {
 class handler {
  public:
   explicit handler(request& r)
-      : r_(r), c_(*r.conn), fs_(*c_.sh().fs), cx_{r.f1 ? *r.f1->user : anonymous_, r.stop.get_token()} {}
+      : r_(r),
+        c_(*r.conn),
+        fs_(*c_.sh().fs),
+        cx_{r.f1 ? *r.f1->user : anonymous_, r.stop.get_token()} {}
 
   void operator()(const Tattach& m) {
     auto u = std::make_shared<ninep::server::user>();
@@ -230,7 +251,9 @@ class handler {
   }
 
   void operator()(const Tlopen& m) { open(open_flags_from_dotl(m.flags), false, true); }
-  void operator()(const Topen& m) { open(open_flags_from_mode(m.mode), (m.mode & 0x40) != 0, false); }
+  void operator()(const Topen& m) {
+    open(open_flags_from_mode(m.mode), (m.mode & 0x40) != 0, false);
+  }
 
   void operator()(const Tlcreate& m) {
     auto c = fs_.create(cx_, *r_.f1->node, m.name, open_flags_from_dotl(m.flags), m.mode, m.gid);
@@ -243,7 +266,9 @@ class handler {
     node& dir = *r_.f1->node;
     int flags = open_flags_from_mode(m.mode);
     std::uint32_t perm = m.perm & 0777;
-    bool special = (m.perm & (dm::dir | dm::symlink | dm::device | dm::namedpipe | dm::socket)) != 0;
+    bool special =
+        (m.perm & (dm::dir | dm::symlink | dm::link | dm::device | dm::namedpipe | dm::socket)) !=
+        0;
     if (special) {
       // Directories, and with 9P2000.u links and devices, are made first, then walked to and
       // (for directories) opened, so the fid ends up on the new file as create(5) says.
@@ -252,6 +277,10 @@ class handler {
         made = fs_.mkdir(cx_, dir, m.name, perm, 0xffffffff);
       } else if (c_.dialect() != dialect::v2000u) {
         made = fail(errno_code(EOPNOTSUPP));
+      } else if (m.perm & dm::link) {
+        // The target fid was looked up on receipt (r.f2). A link has the target's qid.
+        auto ok = fs_.link(cx_, dir, *r_.f2->node, m.name);
+        made = ok ? result<qid>(r_.f2->qid) : fail(ok.error());
       } else if (m.perm & dm::symlink) {
         made = fs_.symlink(cx_, dir, m.name, m.extension, 0xffffffff);
       } else if (m.perm & (dm::namedpipe | dm::socket)) {
@@ -322,9 +351,9 @@ class handler {
       std::lock_guard lock(f.mu);
       // The value is committed at clunk; a partial write must fail (QEMU does the same).
       if (f.xattr.size() != f.xattr_size) return error(errno_code(EINVAL));
-      auto ok = fs_.xattr_set(
-          cx_, *f.node, f.xattr_name,
-          {reinterpret_cast<const std::byte*>(f.xattr.data()), f.xattr.size()}, f.xattr_flags);
+      auto ok = fs_.xattr_set(cx_, *f.node, f.xattr_name,
+                              {reinterpret_cast<const std::byte*>(f.xattr.data()), f.xattr.size()},
+                              f.xattr_flags);
       if (!ok) return error(ok.error());
     }
     if (f.rclose) {
@@ -437,18 +466,45 @@ class handler {
     reply(Rreadlink{*t});
   }
 
+  /// The network-thread fast paths (filesystem::try_read, try_getattr). True if answered.
+  bool fast() {
+    if (auto* rd = std::get_if<Tread>(&r_.msg.body)) {
+      const fid_state& f = *r_.f1;
+      if (f.kind != fid_state::kind::file || (f.qid.type & qt::dir)) return false;
+      r_.payload = c_.sh().pools.get(rd->count);
+      auto n = fs_.try_read(cx_, *f.node, rd->offset, r_.payload.span().first(rd->count));
+      if (!n) return false;
+      if (!*n) {
+        error(n->error());
+      } else {
+        set(Rread{payload{r_.payload.span().first(**n)}});
+      }
+      return true;
+    }
+    if (auto* ga = std::get_if<Tgetattr>(&r_.msg.body)) {
+      auto a = fs_.try_getattr(cx_, *r_.f1->node, ga->request_mask);
+      if (!a) return false;
+      getattr_reply(*a);
+      return true;
+    }
+    return false;
+  }
+
   void operator()(const Tgetattr& m) {
-    auto a = fs_.getattr(cx_, *r_.f1->node, m.request_mask);
+    getattr_reply(fs_.getattr(cx_, *r_.f1->node, m.request_mask));
+  }
+
+  void getattr_reply(const result<attr>& a) {
     if (!a) return error(a.error());
-    reply(Rgetattr{a->valid, a->qid, a->mode, a->uid, a->gid, a->nlink, a->rdev, a->size,
-                   a->blksize, a->blocks, a->atime_sec, a->atime_nsec, a->mtime_sec,
-                   a->mtime_nsec, a->ctime_sec, a->ctime_nsec, a->btime_sec, a->btime_nsec,
-                   a->gen, a->data_version});
+    reply(Rgetattr{a->valid,      a->qid,        a->mode,       a->uid,        a->gid,
+                   a->nlink,      a->rdev,       a->size,       a->blksize,    a->blocks,
+                   a->atime_sec,  a->atime_nsec, a->mtime_sec,  a->mtime_nsec, a->ctime_sec,
+                   a->ctime_nsec, a->btime_sec,  a->btime_nsec, a->gen,        a->data_version});
   }
 
   void operator()(const Tsetattr& m) {
-    set_attr a{m.valid, m.mode, m.uid, m.gid, m.size, m.atime_sec, m.atime_nsec, m.mtime_sec,
-               m.mtime_nsec};
+    set_attr a{m.valid,     m.mode,       m.uid,       m.gid,       m.size,
+               m.atime_sec, m.atime_nsec, m.mtime_sec, m.mtime_nsec};
     done(fs_.setattr(cx_, *r_.f1->node, a), Rsetattr{});
   }
 
@@ -587,8 +643,7 @@ class handler {
             c_.dialect() == dialect::v2000u ? extension_of(fs_, cx_, *w->node, *a) : "";
         wire::stat s = to_stat(*a, e.name, c_.dialect(), strings, ext);
         std::string enc(stat_size(s, c_.dialect()), '\0');
-        (void)encode_stat(s, c_.dialect(),
-                          {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
+        (void)encode_stat(s, c_.dialect(), {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
         f.dir_pending = std::move(enc);
         if (!take_pending()) break;
       }
@@ -639,6 +694,8 @@ void execute(request& r) {
   }
   std::visit(handler(r), r.msg.body);
 }
+
+bool execute_fast(request& r) { return handler(r).fast(); }
 
 int commit(request& r, std::unordered_map<fid_t, fid_ptr>& fids) {
   int added = 0;

@@ -134,12 +134,22 @@ message_body error_reply(std::error_code ec, dialect d) noexcept {
   return r;
 }
 
+namespace {
+
+// An error reply is never success: errno 0, or one no errno can be, reads as EIO.
+std::error_code errno_or_eio(std::uint32_t e) noexcept {
+  constexpr std::uint32_t max_errno = 4095;  // Linux MAX_ERRNO
+  return errno_code(e == 0 || e > max_errno ? EIO : static_cast<int>(e));
+}
+
+}  // namespace
+
 std::error_code error_of(const message_body& b) noexcept {
-  if (const auto* l = std::get_if<Rlerror>(&b)) return errno_code(static_cast<int>(l->ecode));
+  if (const auto* l = std::get_if<Rlerror>(&b)) return errno_or_eio(l->ecode);
   if (const auto* r = std::get_if<Rerror>(&b)) {
     // 9P2000.u carries errno; 0 there (and all of 9P2000) means "use the string".
-    int e = r->errnum != 0 ? static_cast<int>(r->errnum) : errno_of_string(r->ename);
-    return errno_code(e);
+    if (r->errnum != 0) return errno_or_eio(r->errnum);
+    return errno_code(errno_of_string(r->ename));
   }
   return {};
 }

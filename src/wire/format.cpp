@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <ninep/wire/codec.hpp>
 #include <ninep/wire/format.hpp>
 #include <string_view>
 
@@ -10,18 +11,43 @@
 namespace ninep::wire {
 namespace {
 
+// Length of the well-formed UTF-8 sequence at the start of `s`, or 0 if it is not one.
+std::size_t utf8_length(std::string_view s) noexcept {
+  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char c = b(0);
+  std::size_t n = c < 0x80                 ? 1
+                  : c >= 0xc2 && c <= 0xdf ? 2
+                  : c >= 0xe0 && c <= 0xef ? 3
+                  : c >= 0xf0 && c <= 0xf4 ? 4
+                                           : 0;
+  if (n == 0 || n > s.size()) return 0;
+  for (std::size_t i = 1; i < n; ++i)
+    if ((b(i) & 0xc0) != 0x80) return 0;
+  // Overlong forms, surrogates and code points above U+10FFFF.
+  if ((c == 0xe0 && b(1) < 0xa0) || (c == 0xed && b(1) >= 0xa0) || (c == 0xf0 && b(1) < 0x90) ||
+      (c == 0xf4 && b(1) >= 0x90))
+    return 0;
+  return n;
+}
+
+// A double-quoted string, one line, valid UTF-8: control characters and bytes that are not
+// well-formed UTF-8 (peers send any bytes; payload previews are binary) are written as \xNN.
 void quoted(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
-  for (char c : s) {
+  while (!s.empty()) {
+    char c = s[0];
     auto u = static_cast<unsigned char>(c);
+    std::size_t n = utf8_length(s);
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
-    } else if (u < 0x20 || u == 0x7f) {
+    } else if (n == 0 || u < 0x20 || u == 0x7f) {
       fmt::format_to(std::back_inserter(out), "\\x{:02x}", u);
+      n = 1;
     } else {
-      out.push_back(c);
+      out.append(s.substr(0, n));
     }
+    s.remove_prefix(n == 0 ? 1 : n);
   }
   out.push_back('"');
 }
@@ -69,6 +95,23 @@ class printer {
     fmt::format_to(it(), " {} {}", name, a.size());
     for (const auto& q : a) out_.push_back(' '), put(q);
   }
+  // " count N { qid ... name "x" } ...", or false (nothing printed) if `data` is not whole dirents.
+  bool dirents(std::span<const std::byte> data) {
+    for (auto rest = data; !rest.empty();) {
+      auto e = decode_dirent(rest);
+      if (!e) return false;
+      rest = rest.subspan(e->size);
+    }
+    fmt::format_to(it(), " count {}", data.size());
+    while (!data.empty()) {
+      auto e = decode_dirent(data);
+      fmt::format_to(it(), " {{");
+      dirent::fields(e->value, *this);
+      fmt::format_to(it(), " }}");
+      data = data.subspan(e->size);
+    }
+    return true;
+  }
   void operator()(std::string_view name, const stat& s) {
     fmt::format_to(it(), " {} {{", name);
     stat::fields(s, *this);
@@ -111,6 +154,10 @@ void format_message(fmt::memory_buffer& out, const message& m, dialect d) {
         using M = std::decay_t<decltype(b)>;
         fmt::format_to(std::back_inserter(out), "{} tag {}", M::spec_name, m.tag);
         printer p(out, d);
+        if constexpr (std::is_same_v<M, Rreaddir>) {
+          // Whole dirents (decode() checks that) read better than a byte preview.
+          if (p.dirents(b.data.data)) return;
+        }
         M::fields(b, p);
       },
       m.body);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <ninep/core/result.hpp>
 #include <ninep/wire/types.hpp>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -174,6 +175,17 @@ class filesystem {
   virtual result<lock_request> getlock(const context& cx, node& n, const lock_request& l);
   /// The value of extended attribute `name`, or with an empty name the NUL-separated list.
   virtual result<std::string> xattr_get(const context& cx, node& n, std::string_view name);
+  /// Fast paths, called on the network thread itself to save two thread hops per request.
+  /// They must never wait (no disk I/O, no network file system round trip, no contended
+  /// locks): return std::nullopt whenever that cannot be promised, and the server calls the
+  /// ordinary operation on a worker instead. Defaults: always std::nullopt.
+  /// try_read: like read(), e.g. preadv2(RWF_NOWAIT) served from the page cache.
+  virtual std::optional<result<std::size_t>> try_read(const context& cx, node& n,
+                                                      std::uint64_t offset,
+                                                      std::span<std::byte> out);
+  /// try_getattr: like getattr(), when attributes are known without waiting.
+  virtual std::optional<result<attr>> try_getattr(const context& cx, node& n,
+                                                  std::uint64_t request_mask);
   /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
   /// zero-size Txattrcreate, removes extended attribute `name`.
   virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,

@@ -29,7 +29,8 @@ namespace ninep::wire {
 /// The string of an Rerror is static; the result borrows nothing.
 [[nodiscard]] message_body error_reply(std::error_code ec, dialect d) noexcept;
 
-/// The error carried by an Rerror or Rlerror (generic category), or an empty error_code.
+/// The error carried by an Rerror or Rlerror (generic category), or an empty error_code for any
+/// other message. An error reply never reads as success: errno 0, or above 4095, gives EIO.
 [[nodiscard]] std::error_code error_of(const message_body& b) noexcept;
 
 }  // namespace ninep::wire

@@ -19,8 +19,8 @@ struct stat {
   std::uint32_t atime = 0;
   std::uint32_t mtime = 0;
   std::uint64_t length = 0;
-  std::string_view name, uid, gid, muid;
-  std::string_view extension;                                                 ///< 9P2000.u only
+  std::string_view name{}, uid{}, gid{}, muid{};
+  std::string_view extension{};                                               ///< 9P2000.u only
   std::uint32_t n_uid = 0xffffffff, n_gid = 0xffffffff, n_muid = 0xffffffff;  ///< 9P2000.u only
 
   template <class S, class V>
@@ -50,8 +50,9 @@ struct stat {
 namespace dm {
 inline constexpr std::uint32_t dir = 0x80000000, append = 0x40000000, excl = 0x20000000,
                                mount = 0x10000000, auth = 0x08000000, tmp = 0x04000000,
-                               symlink = 0x02000000, device = 0x00800000, namedpipe = 0x00200000,
-                               socket = 0x00100000, setuid = 0x00080000, setgid = 0x00040000;
+                               symlink = 0x02000000, link = 0x01000000, device = 0x00800000,
+                               namedpipe = 0x00200000, socket = 0x00100000, setuid = 0x00080000,
+                               setgid = 0x00040000;
 }  // namespace dm
 
 /// A 9P2000.L directory entry in Rreaddir data: qid[13] offset[8] type[1] name[s].
@@ -60,7 +61,7 @@ struct dirent {
   wire::qid qid;
   std::uint64_t offset = 0;
   std::uint8_t type = 0;  ///< DT_* value
-  std::string_view name;
+  std::string_view name{};
 
   template <class S, class V>
   static void fields(S& s, V& v) {

@@ -20,7 +20,8 @@ inline constexpr fid_t nofid = 0xffffffff;
 /// size[4] type[1] tag[2]
 inline constexpr std::size_t header_size = 7;
 /// Bytes of a Tread/Rread/Twrite header: a count of `msize - io_header_size` always fits.
-/// Plan 9's IOHDRSZ; the largest is Twrite: size[4] type[1] tag[2] fid[4] offset[8] count[4].
+/// Plan 9's IOHDRSZ; the largest is Twrite: size[4] type[1] tag[2] fid[4] offset[8] count[4],
+/// 23 bytes, which Plan 9 rounds up to 24.
 inline constexpr std::size_t io_header_size = 24;
 /// At most this many names in a Twalk and qids in an Rwalk (walk(5)).
 inline constexpr std::size_t max_welem = 16;

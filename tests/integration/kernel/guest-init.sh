@@ -89,6 +89,8 @@ rc=$?
 if [ $rc -eq 0 ]; then
 	finish "PASS"
 elif [ $rc -eq 143 ] || [ $rc -eq 124 ]; then
+	# Show what the check that hung had printed so far.
+	[ -f /tmp/.check.out ] && sed 's/^/    # (hung check) /' /tmp/.check.out
 	finish "FAIL workload timed out after ${NINEP_TIMEOUT}s"
 else
 	finish "FAIL workload exit status $rc"

@@ -6,13 +6,13 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <map>
-#include <set>
 #include <fstream>
+#include <map>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <ninep/wire/format.hpp>
+#include <set>
 #include <thread>
 
 #include "../../support/raw_client.hpp"
@@ -139,8 +139,7 @@ TEST_F(server_test, protocol_checks_before_backend) {
   cl.handshake(dialect::v2000L);
   EXPECT_EQ(raw_client::error_of(cl.rpc(Tgetattr{42, dotl::getattr_basic})), EBADF)
       << "unknown fid";
-  EXPECT_EQ(raw_client::error_of(cl.rpc(Tattach{0, nofid, "root", "", 0})), EBADF)
-      << "fid in use";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tattach{0, nofid, "root", "", 0})), EBADF) << "fid in use";
   as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
   EXPECT_EQ(raw_client::error_of(cl.rpc(Tread{1, 0, 10})), EBADF) << "read before open";
   as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
@@ -267,6 +266,26 @@ TEST_F(server_test, dir_read_as_stats_in_9p2000_and_u) {
   }
 }
 
+TEST_F(server_test, dotu_hard_link_and_symlink_via_tcreate) {
+  put("target", "shared");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000u);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"target"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {}}));
+  // Linux v9fs (9p2000.u) links with Tcreate perm DMLINK, extension "<target fid>\n".
+  as<Rcreate>(cl.rpc(Tcreate{2, "hard", dm::link | 0644, 0, "1\n"}));
+  struct ::stat a {
+  }, b{};
+  ASSERT_EQ(::stat((dir.path / "target").c_str(), &a), 0);
+  ASSERT_EQ(::stat((dir.path / "hard").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino) << "a real hard link, not a new file";
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {}}));
+  as<Rcreate>(cl.rpc(Tcreate{3, "sym", dm::symlink | 0777, 0, "target"}));
+  EXPECT_EQ(stdfs::read_symlink(dir.path / "sym"), "target");
+  as<Rwalk>(cl.rpc(Twalk{0, 4, {}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tcreate{4, "bad", dm::link | 0644, 0, "99\n"})), EBADF);
+}
+
 TEST_F(server_test, unsupported_message_gets_error_reply) {
   raw_client cl(srv.addr);
   cl.handshake(dialect::v2000);
@@ -374,11 +393,13 @@ class stalling_fs : public server::filesystem {
   }
   result<std::size_t> read(const server::context& cx, server::node&, std::uint64_t,
                            std::span<std::byte>) override {
+    entered = true;
     while (!cx.stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     cancelled++;
     return fail(errno_code(EINTR));
   }
   std::atomic<int> cancelled{0};
+  std::atomic<bool> entered{false};
 };
 
 TEST(server_flush, flush_cancels_blocked_read_and_rflush_comes_last) {
@@ -389,6 +410,8 @@ TEST(server_flush, flush_cancels_blocked_read_and_rflush_comes_last) {
   as<Rwalk>(cl.rpc(Twalk{0, 1, {"event"}}));
   as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
   cl.send(7, Tread{1, 0, 100});
+  // Flush only once the read waits in the backend, so this tests cancelling a running call.
+  while (!fs->entered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   cl.send(8, Tflush{7});
   // Either the read's reply then Rflush, or Rflush alone — never Rflush first, never Rerror
   // for the flush.
@@ -404,6 +427,30 @@ TEST(server_flush, flush_cancels_blocked_read_and_rflush_comes_last) {
   EXPECT_EQ(fs->cancelled.load(), 1);
   // Tag 7 is free again and the connection still works.
   EXPECT_TRUE(std::holds_alternative<Rflush>(cl.rpc(Tflush{123}, 7).body));
+}
+
+TEST(server_flush, flushed_queued_request_is_never_answered) {
+  auto fs = std::make_shared<stalling_fs>();
+  server::options o;
+  o.workers = 1;  // the stalled read holds the only worker, so the next read queues
+  running_server srv(fs, o);
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"event"}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
+  cl.send(7, Tread{1, 0, 100});
+  while (!fs->entered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  cl.send(9, Tread{1, 0, 100});
+  cl.send(10, Tflush{9});
+  cl.send(11, Tflush{7});
+  std::vector<std::pair<tag_t, bool>> got;  // tag, is Rflush
+  for (int i = 0; i < 3; ++i) {
+    auto m = cl.recv();
+    got.emplace_back(m.tag, std::holds_alternative<Rflush>(m.body));
+  }
+  const std::vector<std::pair<tag_t, bool>> want = {{7, false}, {11, true}, {10, true}};
+  EXPECT_EQ(got, want) << "read 7 answered before its Rflush; read 9 suppressed, never answered";
+  EXPECT_EQ(fs->cancelled.load(), 1) << "the queued read never reached the backend";
 }
 
 TEST(server_limits, fid_limit) {

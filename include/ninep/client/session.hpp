@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/strand.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <ninep/client/tag_table.hpp>
+#include <ninep/core/buffer.hpp>
+#include <ninep/core/result.hpp>
+#include <ninep/transport/address.hpp>
+#include <ninep/transport/frame_reader.hpp>
+#include <ninep/wire/messages.hpp>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// \file
+/// The asynchronous 9P client: one connection, many concurrent calls multiplexed by tag, and a
+/// file API that works across 9P2000, 9P2000.u and 9P2000.L. Every operation is an awaitable
+/// yielding result<T>; it may be co_awaited from a coroutine on any executor, any thread. The
+/// connection state (tags, fids, write queue) lives on the session's strand.
+
+namespace ninep::client {
+
+/// How to connect.
+struct options {
+  /// The dialect to insist on. Empty: offer 9P2000.L, then 9P2000.u, then 9P2000.
+  std::optional<wire::dialect> dialect;
+  /// The msize to offer; the server may lower it (not below 4096).
+  std::uint32_t msize = 512 * 1024;
+  /// Tattach uname, aname and (9P2000.u/.L) n_uname.
+  std::string uname = "nobody";
+  std::string aname;
+  std::uint32_t n_uname = 0xffffffff;
+  /// The gid sent with Tlcreate, Tmkdir and Tsymlink (9P2000.L).
+  std::uint32_t n_gid = 0xffffffff;
+  /// A frame that has started arriving must finish within this time.
+  std::chrono::milliseconds frame_timeout{30000};
+  /// Requests one large read or write keeps in flight at once.
+  std::size_t pipeline_depth = 16;
+};
+
+/// Deadline and cancellation of one operation. A deadline or a stop request fails the operation
+/// (std::errc::timed_out or errc::cancelled); a request already sent is flushed (Tflush), and its
+/// tag stays reserved until the server answers with Rflush.
+struct call_options {
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::stop_token stop;
+
+  /// Options with a deadline `d` from now.
+  static call_options timeout(std::chrono::steady_clock::duration d) {
+    return {std::chrono::steady_clock::now() + d, {}};
+  }
+};
+
+/// A reply from the server: the frame and the message decoded from it, which borrows the frame.
+/// Move-only; the message stays valid while the reply lives.
+struct reply {
+  buffer frame;
+  wire::message msg;
+};
+
+/// POSIX st_mode file type bits (Linux values, as on the 9P2000.L wire).
+namespace mode_bits {
+inline constexpr std::uint32_t ifmt = 0170000, ifsock = 0140000, iflnk = 0120000, ifreg = 0100000,
+                               ifblk = 0060000, ifdir = 0040000, ifchr = 0020000, ififo = 0010000;
+}  // namespace mode_bits
+
+/// "No numeric id" (9P2000 has only names).
+inline constexpr std::uint32_t no_id = 0xffffffff;
+
+/// File attributes in one shape for every dialect. Owns its strings.
+struct attr {
+  wire::qid qid;
+  std::uint32_t mode = 0;  ///< st_mode: mode_bits type and permission bits
+  std::uint32_t uid = no_id, gid = no_id;
+  std::string uname, gname;  ///< 9P2000/.u names (empty in 9P2000.L)
+  std::string name;          ///< 9P2000/.u: the name in the stat; empty in 9P2000.L
+  std::string extension;     ///< 9P2000.u: symlink target or device description
+  std::uint64_t nlink = 1, rdev = 0, size = 0, blksize = 0, blocks = 0;
+  std::int64_t atime_sec = 0, atime_nsec = 0, mtime_sec = 0, mtime_nsec = 0, ctime_sec = 0,
+               ctime_nsec = 0;
+
+  bool is_dir() const noexcept { return (mode & mode_bits::ifmt) == mode_bits::ifdir; }
+  bool is_symlink() const noexcept { return (mode & mode_bits::ifmt) == mode_bits::iflnk; }
+  bool is_regular() const noexcept { return (mode & mode_bits::ifmt) == mode_bits::ifreg; }
+};
+
+/// Attribute changes for setattr(); unset members are left alone.
+struct set_attr {
+  struct time {
+    std::int64_t sec = 0, nsec = 0;
+  };
+  std::optional<std::uint32_t> mode;  ///< permission bits only
+  std::optional<std::uint32_t> uid, gid;
+  std::optional<std::uint64_t> size;
+  std::optional<time> atime, mtime;
+};
+
+/// One directory entry. `attr` is filled when asked for (9P2000 and .u always carry it).
+struct dir_entry {
+  std::string name;
+  wire::qid qid;
+  std::optional<client::attr> attr;
+};
+
+/// Filesystem statistics (9P2000.L Rstatfs).
+using fs_stat = wire::Rstatfs;
+
+class session;
+
+/// A fid on the server: walked to, and possibly opened. Move-only. Destroying a file that still
+/// holds its fid clunks it in the background; session::clunk() does it and reports errors.
+class file {
+ public:
+  file() noexcept = default;
+  file(std::shared_ptr<session> s, wire::fid_t fid, wire::qid q) noexcept
+      : s_(std::move(s)), fid_(fid), qid_(q) {}
+  file(file&& o) noexcept { *this = std::move(o); }
+  file& operator=(file&& o) noexcept;
+  ~file();
+
+  wire::fid_t fid() const noexcept { return fid_; }
+  const wire::qid& qid() const noexcept { return qid_; }
+  /// Bytes per read/write the server asked for at open (0: msize-based).
+  std::uint32_t iounit() const noexcept { return iounit_; }
+  bool is_open() const noexcept { return open_; }
+  bool valid() const noexcept { return fid_ != wire::nofid; }
+  /// Gives up the fid without clunking it.
+  wire::fid_t release() noexcept;
+
+ private:
+  friend class session;
+  std::shared_ptr<session> s_;
+  wire::fid_t fid_ = wire::nofid;
+  wire::qid qid_;
+  std::uint32_t iounit_ = 0;
+  bool open_ = false;
+};
+
+/// One client connection. Create with start(); share it as std::shared_ptr. All members may be
+/// called from any thread; calls are serialised on the session's strand and many may be in
+/// flight at once. Paths are '/'-separated and relative to the attach root ("/a/b" = "a/b").
+/// Strings and spans passed to an operation must stay valid until it completes.
+/// Operation errors: the server's errno (std::generic_category()),
+/// std::errc::operation_not_supported (no equivalent in the dialect), std::errc::timed_out /
+/// errc::cancelled (call_options), errc::connection_closed or the socket's error once the
+/// connection is lost (every pending call fails with it), errc::unexpected_reply and decode errors
+/// for a misbehaving server.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  using strand_type = asio::strand<asio::any_io_executor>;
+
+  /// Negotiates the version and msize on a connected stream and attaches. The session then owns
+  /// the stream and reads from it until close(). Errors: errc::unsupported_version, the server's
+  /// Tattach error, connection errors.
+  static asio::awaitable<result<std::shared_ptr<session>>> start(transport::stream s, options o);
+
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Closes the connection; pending calls fail with errc::connection_closed. Idempotent.
+  void close();
+  /// Clunks the root fid (waiting as `o` allows), then close()s: a polite goodbye.
+  asio::awaitable<void> shutdown(call_options o = {});
+  const strand_type& strand() const noexcept { return strand_; }
+  /// The negotiated dialect and msize (fixed after start()).
+  wire::dialect dialect() const noexcept { return dialect_; }
+  std::uint32_t msize() const noexcept { return msize_; }
+  /// The largest count of one Tread/Twrite: msize - IOHDRSZ, or the iounit if smaller.
+  std::uint32_t max_io(std::uint32_t iounit = 0) const noexcept;
+
+  /// Sends `req` (any T-message but Tversion/Tflush) and waits for its reply. The tag is
+  /// chosen here. Errors: as above; the server's error reply as its errno.
+  asio::awaitable<result<reply>> call(wire::message_body req, call_options o = {});
+
+  // File API ------------------------------------------------------------------------------
+
+  /// Walks from the root to `path` (any number of elements). Errors: ENOENT.
+  asio::awaitable<result<file>> walk(std::string_view path, call_options o = {});
+  /// Walks to `path` and opens it with 9P2000.L flags (wire::dotl: rdonly, wronly, rdwr, trunc,
+  /// append...), mapped to Topen modes in 9P2000/.u.
+  asio::awaitable<result<file>> open(std::string_view path, std::uint32_t flags,
+                                     call_options o = {});
+  /// Creates and opens `path` (its parent must exist) with permission `mode`.
+  asio::awaitable<result<file>> create(std::string_view path, std::uint32_t flags,
+                                       std::uint32_t mode, call_options o = {});
+  /// Reads up to out.size() bytes at `offset` from an open file, split into max_io() requests
+  /// with up to options::pipeline_depth in flight. Returns the bytes read; fewer only at EOF.
+  asio::awaitable<result<std::size_t>> read(const file& f, std::uint64_t offset,
+                                            std::span<std::byte> out, call_options o = {});
+  /// Writes `data` at `offset`, split and pipelined as read(). Returns the bytes written.
+  asio::awaitable<result<std::size_t>> write(const file& f, std::uint64_t offset,
+                                             std::span<const std::byte> data, call_options o = {});
+  /// The entries of directory `path` without "." and "..". With `with_attr`, each entry's
+  /// attributes too (9P2000.L: a pipelined walk+getattr per entry).
+  asio::awaitable<result<std::vector<dir_entry>>> readdir(std::string_view path, bool with_attr,
+                                                          call_options o = {});
+  /// Attributes of `path` (Tgetattr, or Tstat in 9P2000/.u); of a walked fid.
+  asio::awaitable<result<attr>> stat(std::string_view path, call_options o = {});
+  asio::awaitable<result<attr>> stat(const file& f, call_options o = {});
+  /// Changes attributes (Tsetattr, or Twstat).
+  asio::awaitable<result<void>> setattr(std::string_view path, set_attr a, call_options o = {});
+  /// Removes a file or an empty directory (Tunlinkat, falling back to Tremove).
+  asio::awaitable<result<void>> remove(std::string_view path, call_options o = {});
+  /// Renames `from` to `to` (Trenameat/Trename; 9P2000/.u: Twstat, same directory only, else
+  /// EOPNOTSUPP).
+  asio::awaitable<result<void>> rename(std::string_view from, std::string_view to,
+                                       call_options o = {});
+  /// Makes a directory (Tmkdir, or Tcreate with DMDIR).
+  asio::awaitable<result<void>> mkdir(std::string_view path, std::uint32_t mode,
+                                      call_options o = {});
+  /// Makes `path` a symbolic link to `target` (9P2000.L, 9P2000.u only).
+  asio::awaitable<result<void>> symlink(std::string_view target, std::string_view path,
+                                        call_options o = {});
+  /// Makes `path` a hard link to `existing` (9P2000.L, 9P2000.u only).
+  asio::awaitable<result<void>> link(std::string_view existing, std::string_view path,
+                                     call_options o = {});
+  /// The target of symbolic link `path` (9P2000.L, 9P2000.u only).
+  asio::awaitable<result<std::string>> readlink(std::string_view path, call_options o = {});
+  /// Flushes an open file to stable storage (Tfsync, or the 9P2000 "no change" Twstat).
+  asio::awaitable<result<void>> fsync(const file& f, call_options o = {});
+  /// Filesystem statistics for the filesystem holding `path` (9P2000.L only).
+  asio::awaitable<result<fs_stat>> statfs(std::string_view path, call_options o = {});
+  /// Clunks `f`'s fid and reports the server's answer.
+  asio::awaitable<result<void>> clunk(file f, call_options o = {});
+
+  /// Counters for tests and diagnostics (read on the strand or after the session is idle).
+  struct counters {
+    std::uint64_t sent = 0, flushes = 0, replies = 0, discarded = 0;
+  };
+  counters stats() const noexcept { return counters_; }
+
+ private:
+  struct pending;
+  struct outgoing {
+    wire::tag_t tag = 0;
+    buffer header;
+    std::span<const std::byte> payload;
+    pending* owner = nullptr;  // null for Tflush and background Tclunk
+  };
+  enum class slot_kind : std::uint8_t { none, call, flushed, flush, clunk };
+  struct tag_slot {
+    slot_kind kind = slot_kind::none;
+    pending* call = nullptr;
+    wire::tag_t oldtag = 0;  // flush: the tag being flushed
+    wire::fid_t fid = 0;     // clunk: the fid to free on Rclunk
+  };
+
+  session(transport::stream s, options o);
+  friend class file;
+
+  asio::awaitable<result<reply>> call_impl(wire::message_body req, const call_options& o);
+  template <class R>
+  asio::awaitable<result<R>> rpc(wire::message_body req, const call_options& o);
+  asio::awaitable<result<void>> handshake();
+  asio::awaitable<void> read_loop(std::shared_ptr<session> self);
+  asio::awaitable<void> write_loop(std::shared_ptr<session> self);
+  void enqueue(outgoing out);
+  result<outgoing> encode_request(wire::tag_t tag, const wire::message_body& req);
+  void cancel_call(pending* p, std::error_code why);
+  void send_flush(wire::tag_t oldtag);
+  void clunk_detached(wire::fid_t fid);
+  void fail_all(std::error_code ec);
+  std::unique_ptr<pending> acquire_pending();
+  void recycle(std::unique_ptr<pending> p);
+
+  wire::fid_t take_fid();
+  void give_fid(wire::fid_t f) { free_fids_.push_back(f); }
+  asio::awaitable<result<file>> walk_from(wire::fid_t from, std::span<const std::string> names,
+                                          const call_options& o);
+  asio::awaitable<result<file>> walk_impl(std::string_view path, const call_options& o);
+  asio::awaitable<result<void>> clunk_impl(file& f, const call_options& o);
+  asio::awaitable<result<attr>> stat_fid(wire::fid_t fid, const call_options& o);
+  asio::awaitable<result<file>> open_impl(std::string_view path, std::uint32_t flags,
+                                          const call_options& o);
+  asio::awaitable<result<file>> create_impl(std::string_view path, std::uint32_t flags,
+                                            std::uint32_t mode, const call_options& o);
+  asio::awaitable<result<void>> open_fid(file& f, std::uint32_t flags, const call_options& o);
+  asio::awaitable<result<std::size_t>> io_impl(const file& f, std::uint64_t offset,
+                                               std::span<std::byte> in,
+                                               std::span<const std::byte> out,
+                                               const call_options& o);
+  asio::awaitable<result<std::vector<dir_entry>>> readdir_impl(std::string_view path,
+                                                               bool with_attr,
+                                                               const call_options& o);
+  asio::awaitable<result<void>> setattr_impl(std::string_view path, set_attr a,
+                                             const call_options& o);
+  asio::awaitable<result<void>> remove_impl(std::string_view path, const call_options& o);
+  asio::awaitable<result<void>> rename_impl(std::string_view from, std::string_view to,
+                                            const call_options& o);
+  asio::awaitable<result<void>> mkdir_impl(std::string_view path, std::uint32_t mode,
+                                           const call_options& o);
+  asio::awaitable<result<void>> symlink_impl(std::string_view target, std::string_view path,
+                                             const call_options& o);
+  asio::awaitable<result<void>> link_impl(std::string_view existing, std::string_view path,
+                                          const call_options& o);
+  asio::awaitable<result<std::string>> readlink_impl(std::string_view path, const call_options& o);
+  asio::awaitable<result<void>> fsync_impl(const file& f, const call_options& o);
+  asio::awaitable<result<fs_stat>> statfs_impl(std::string_view path, const call_options& o);
+  template <class F>
+  asio::awaitable<void> parallel_for(std::size_t n, std::size_t depth, F f);
+
+  transport::stream sock_;
+  strand_type strand_;
+  options opts_;
+  transport::frame_pools pools_;
+  std::unique_ptr<transport::frame_reader> reader_;
+  tag_table tags_;
+  std::vector<tag_slot> slots_;
+  std::deque<outgoing> queue_;
+  std::vector<outgoing> batch_;
+  bool writing_ = false;
+  std::error_code failed_;
+  std::vector<std::unique_ptr<pending>> pending_pool_;
+  std::vector<wire::fid_t> free_fids_;
+  wire::fid_t next_fid_ = 1;
+  wire::fid_t root_fid_ = 0;
+  wire::qid root_qid_;
+  wire::dialect dialect_ = wire::dialect::v2000L;
+  std::uint32_t msize_ = 8192;
+  counters counters_;
+};
+
+}  // namespace ninep::client

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ninep/core/error.hpp>
+#include <ninep/synth/ctl.hpp>
+#include <ninep/synth/files.hpp>
+#include <string>
+
+namespace ninep::synth {
+namespace {
+
+constexpr std::array<std::string_view, 5> level_names = {"error", "warn", "info", "debug", "trace"};
+
+class null_file final : public file {
+ public:
+  null_file() : file(0666) {}
+  result<std::size_t> read(const context&, std::uint64_t, std::span<std::byte>) override {
+    return 0;
+  }
+  result<std::size_t> write(const context&, std::uint64_t, std::span<const std::byte> in) override {
+    return in.size();
+  }
+};
+
+class zero_file final : public file {
+ public:
+  zero_file() : file(0666) {}
+  result<std::size_t> read(const context&, std::uint64_t, std::span<std::byte> out) override {
+    std::memset(out.data(), 0, out.size());
+    return out.size();
+  }
+  result<std::size_t> write(const context&, std::uint64_t, std::span<const std::byte> in) override {
+    return in.size();
+  }
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<dir> make_ctl_tree(const server::counters& stats,
+                                   std::function<void(server::log_level)> set_level,
+                                   server::log_level initial) {
+  auto d = std::make_shared<dir>(0555);
+  (void)d->add("null", std::make_shared<null_file>());
+  (void)d->add("zero", std::make_shared<zero_file>());
+  auto counter = [&stats](const std::atomic<std::uint64_t> server::counters::*field) {
+    return dynamic_file(
+        [&stats, field](const context&) { return std::to_string((stats.*field).load()) + "\n"; });
+  };
+  (void)d->add("connections", counter(&server::counters::connections));
+  (void)d->add("requests", counter(&server::counters::requests));
+  (void)d->add("bytes_in", counter(&server::counters::bytes_in));
+  (void)d->add("bytes_out", counter(&server::counters::bytes_out));
+  (void)d->add("fids", counter(&server::counters::fids));
+
+  auto level = std::make_shared<std::atomic<int>>(static_cast<int>(initial));
+  (void)d->add("loglevel",
+               ctl_file(
+                   [level, set_level = std::move(set_level)](const context&,
+                                                             std::string_view cmd) -> result<void> {
+                     cmd = trim(cmd);
+                     for (std::size_t i = 0; i < level_names.size(); ++i) {
+                       if (cmd != level_names[i]) continue;
+                       if (set_level) set_level(static_cast<server::log_level>(i));
+                       level->store(static_cast<int>(i));
+                       return {};
+                     }
+                     return fail(errno_code(EINVAL));
+                   },
+                   [level](const context&) {
+                     return std::string(level_names[static_cast<std::size_t>(level->load())]) +
+                            "\n";
+                   },
+                   0644));
+  return d;
+}
+
+}  // namespace ninep::synth

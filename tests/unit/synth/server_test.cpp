@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+// synth trees served by a real server::file_server over loopback, spoken to in raw 9P
+// (tests/support/raw_client.hpp) in each dialect.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ninep/server/server.hpp>
+#include <ninep/synth/aname_mux.hpp>
+#include <ninep/synth/ctl.hpp>
+#include <ninep/synth/files.hpp>
+#include <ninep/synth/tree_fs.hpp>
+#include <ninep/wire/dotl.hpp>
+#include <ninep/wire/format.hpp>
+#include <set>
+#include <thread>
+#ifdef NINEP_HAVE_FS
+#include <ninep/fs/local.hpp>
+#endif
+
+#include "../../support/raw_client.hpp"
+
+namespace ninep {
+namespace {
+
+using namespace wire;
+using namespace std::chrono_literals;
+using test::raw_client;
+
+// Runs a file_server on 127.0.0.1:0 in the background for the life of the object.
+class running_server {
+ public:
+  explicit running_server(std::shared_ptr<server::filesystem> fs, server::options o = {}) {
+    o.level = server::log_level::error;
+    srv = std::make_unique<server::file_server>(std::move(fs), o);
+    auto ok = srv->listen(*transport::parse_address("tcp!127.0.0.1!0"));
+    if (!ok) throw std::runtime_error("listen: " + ok.error().message());
+    addr = srv->local_address(0);
+    thread = std::thread([this] { srv->run(); });
+  }
+  ~running_server() {
+    srv->stop();
+    thread.join();
+  }
+  std::unique_ptr<server::file_server> srv;
+  transport::address addr;
+  std::thread thread;
+};
+
+template <class R>
+const R& as(const message& m) {
+  if (!std::holds_alternative<R>(m.body))
+    throw std::runtime_error(fmt::format("unexpected reply {}", m));
+  return std::get<R>(m.body);
+}
+
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+std::span<const std::byte> bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+// Reads fid `f` (open) from offset 0 to end of file in `count`-byte reads.
+std::string read_fid(raw_client& cl, fid_t f, std::uint32_t count = 8192) {
+  std::string out;
+  for (;;) {
+    auto r = cl.rpc(Tread{f, out.size(), count});
+    auto data = as<Rread>(r).data.data;
+    if (data.empty()) return out;
+    out += text(data);
+  }
+}
+
+// Walks `names` from fid 0 to `f`, opens it for reading (in the client's dialect) and reads it.
+std::string cat(raw_client& cl, fid_t f, std::vector<std::string_view> names) {
+  Twalk w{0, f, {}};
+  for (auto n : names) w.wnames.push_back(n);
+  as<Rwalk>(cl.rpc(w));
+  if (cl.dialect == dialect::v2000L)
+    as<Rlopen>(cl.rpc(Tlopen{f, dotl::rdonly}));
+  else
+    as<Ropen>(cl.rpc(Topen{f, 0}));
+  auto s = read_fid(cl, f);
+  as<Rclunk>(cl.rpc(Tclunk{f}));
+  return s;
+}
+
+std::shared_ptr<synth::dir> big_tree(int n) {
+  auto root = std::make_shared<synth::dir>();
+  auto big = *root->subdir("big");
+  for (int i = 0; i < n; ++i)
+    (void)big->add(fmt::format("entry-{:04}", i), synth::static_file(std::to_string(i)));
+  return root;
+}
+
+TEST(synth_server, directory_read_as_stats_9p2000_and_u) {
+  constexpr int n = 300;
+  running_server srv(synth::tree_fs::make(big_tree(n)));
+  for (auto d : {dialect::v2000, dialect::v2000u}) {
+    raw_client cl(srv.addr);
+    cl.handshake(d);
+    as<Rwalk>(cl.rpc(Twalk{0, 1, {"big"}}));
+    as<Ropen>(cl.rpc(Topen{1, 0}));
+    std::set<std::string> names;
+    std::uint64_t off = 0;
+    int reads = 0;
+    for (;;) {
+      auto r = cl.rpc(Tread{1, off, 700});
+      auto data = as<Rread>(r).data.data;
+      if (data.empty()) break;
+      ++reads;
+      off += data.size();
+      while (!data.empty()) {
+        auto s = decode_stat(data, d);
+        ASSERT_TRUE(s) << s.error().message();
+        EXPECT_EQ(s->value.qid.type, qt::file);
+        EXPECT_EQ(s->value.uid, "root");
+        names.insert(std::string(s->value.name));
+        data = data.subspan(s->size);
+      }
+    }
+    EXPECT_EQ(names.size(), static_cast<std::size_t>(n)) << version_string(d);
+    EXPECT_TRUE(names.contains("entry-0299"));
+    EXPECT_GT(reads, 10);
+    // Tstat of a file: size from the entry.
+    as<Rwalk>(cl.rpc(Twalk{0, 2, {"big", "entry-0123"}}));
+    auto st = cl.rpc(Tstat{2});
+    EXPECT_EQ(as<Rstat>(st).stat.length, 3u);
+    EXPECT_EQ(as<Rstat>(st).stat.mode, 0444u);
+    EXPECT_EQ(cat(cl, 3, {"big", "entry-0042"}), "42");
+  }
+}
+
+TEST(synth_server, readdir_dotl) {
+  constexpr int n = 300;
+  running_server srv(synth::tree_fs::make(big_tree(n)));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"big"}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly | dotl::directory}));
+  std::set<std::string> names;
+  std::uint64_t cookie = 0;
+  for (;;) {
+    auto r = cl.rpc(Treaddir{1, cookie, 500});
+    auto data = as<Rreaddir>(r).data.data;
+    if (data.empty()) break;
+    while (!data.empty()) {
+      auto e = decode_dirent(data);
+      ASSERT_TRUE(e);
+      EXPECT_TRUE(names.insert(std::string(e->value.name)).second);
+      cookie = e->value.offset;
+      data = data.subspan(e->size);
+    }
+  }
+  EXPECT_EQ(names.size(), n + 2u);
+  EXPECT_TRUE(names.contains(".") && names.contains(".."));
+}
+
+class stream_server : public ::testing::Test {
+ protected:
+  std::shared_ptr<synth::dir> root = std::make_shared<synth::dir>();
+  std::shared_ptr<synth::stream_file> stream = std::make_shared<synth::stream_file>();
+  void SetUp() override { ASSERT_TRUE(root->add("events", stream)); }
+  running_server srv{synth::tree_fs::make(root)};
+
+  // Opens `n` fids (1..n) on the stream.
+  void open_readers(raw_client& cl, int n) {
+    for (int i = 1; i <= n; ++i) {
+      as<Rwalk>(cl.rpc(Twalk{0, static_cast<fid_t>(i), {"events"}}));
+      as<Rlopen>(cl.rpc(Tlopen{static_cast<fid_t>(i), dotl::rdonly}));
+    }
+  }
+  // Waits until `n` reads are parked in the stream.
+  bool wait_waiting(std::size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      if (stream->waiting() >= n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+};
+
+TEST_F(stream_server, blocking_read_cancelled_by_flush) {
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  open_readers(cl, 1);
+  cl.send(7, Tread{1, 0, 100});
+  ASSERT_TRUE(wait_waiting(1));
+  cl.send(8, Tflush{7});
+  auto first = cl.recv();
+  if (first.tag == 7) {
+    EXPECT_EQ(raw_client::error_of(first), ECANCELED);
+    first = cl.recv();
+  }
+  EXPECT_EQ(first.tag, 8);
+  EXPECT_TRUE(std::holds_alternative<Rflush>(first.body));
+  EXPECT_EQ(stream->waiting(), 0u);
+  // The fid still works: the next record arrives.
+  stream->publish("after\n");
+  EXPECT_EQ(text(as<Rread>(cl.rpc(Tread{1, 0, 100})).data.data), "after\n");
+}
+
+TEST_F(stream_server, many_blocked_readers_released_by_data) {
+  constexpr int n = 50;
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  open_readers(cl, n);
+  for (int i = 1; i <= n; ++i)
+    cl.send(static_cast<tag_t>(100 + i), Tread{static_cast<fid_t>(i), 0, 100});
+  // Until the server has the async read hook, each waiting read holds a worker (8).
+  ASSERT_TRUE(wait_waiting(8));
+  stream->publish("sample\n");
+  std::set<tag_t> answered;
+  for (int i = 0; i < n; ++i) {
+    auto r = cl.recv();
+    EXPECT_EQ(text(as<Rread>(r).data.data), "sample\n");
+    answered.insert(r.tag);
+  }
+  EXPECT_EQ(answered.size(), static_cast<std::size_t>(n));
+}
+
+TEST_F(stream_server, many_blocked_readers_released_by_flush) {
+  constexpr int n = 50;
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  open_readers(cl, n);
+  for (int i = 1; i <= n; ++i)
+    cl.send(static_cast<tag_t>(100 + i), Tread{static_cast<fid_t>(i), 0, 100});
+  ASSERT_TRUE(wait_waiting(8));
+  for (int i = 1; i <= n; ++i)
+    cl.send(static_cast<tag_t>(300 + i), Tflush{static_cast<tag_t>(100 + i)});
+  int flushes = 0;
+  std::set<tag_t> read_tags;
+  while (flushes < n) {
+    auto r = cl.recv();
+    if (r.tag >= 300) {
+      EXPECT_TRUE(std::holds_alternative<Rflush>(r.body));
+      ++flushes;
+    } else {
+      EXPECT_EQ(raw_client::error_of(r), ECANCELED) << "a flushed read never gets data";
+      read_tags.insert(r.tag);
+    }
+  }
+  EXPECT_EQ(stream->waiting(), 0u);
+  // The connection is healthy afterwards.
+  as<Rgetattr>(cl.rpc(Tgetattr{0, dotl::getattr_basic}));
+}
+
+TEST(synth_server, ramfs_workload_dotl) {
+  auto root = synth::dir::make_writable(0755);
+  running_server srv(synth::tree_fs::make(root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rmkdir>(cl.rpc(Tmkdir{0, "d", 0755, 0}));
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"d"}}));
+  as<Rlcreate>(cl.rpc(Tlcreate{1, "f", dotl::rdwr, 0644, 0}));
+  std::string big(100000, 'x');
+  for (std::size_t off = 0; off < big.size(); off += 30000) {
+    auto chunk = std::string_view(big).substr(off, 30000);
+    EXPECT_EQ(as<Rwrite>(cl.rpc(Twrite{1, off, payload{bytes(chunk)}})).count, chunk.size());
+  }
+  EXPECT_EQ(read_fid(cl, 1, 65536), big);
+  as<Rclunk>(cl.rpc(Tclunk{1}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"d"}}));
+  as<Rrenameat>(cl.rpc(Trenameat{2, "f", 0, "g"}));
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"g"}}));
+  Tsetattr t{};
+  t.fid = 3;
+  t.valid = dotl::setattr_size;
+  t.size = 10;
+  as<Rsetattr>(cl.rpc(t));
+  auto a = cl.rpc(Tgetattr{3, dotl::getattr_all});
+  EXPECT_EQ(as<Rgetattr>(a).size, 10u);
+  EXPECT_EQ(as<Rgetattr>(a).mode, S_IFREG | 0644u);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tunlinkat{0, "d", dotl::at_removedir})), 0)
+      << "d is empty after the rename";
+  as<Runlinkat>(cl.rpc(Tunlinkat{0, "g", 0}));
+  EXPECT_EQ(root->count(), 0u);
+  // The fid on the unlinked file still reads it.
+  as<Rlopen>(cl.rpc(Tlopen{3, dotl::rdonly}));
+  EXPECT_EQ(read_fid(cl, 3), std::string(10, 'x'));
+}
+
+TEST(synth_server, ramfs_workload_9p2000) {
+  auto root = synth::dir::make_writable(0755);
+  running_server srv(synth::tree_fs::make(root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000, "", "root");
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {}}));
+  as<Rcreate>(cl.rpc(Tcreate{1, "dir", dm::dir | 0755, 0, ""}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"dir"}}));
+  as<Rcreate>(cl.rpc(Tcreate{2, "file", 0644, 2, ""}));
+  as<Rwrite>(cl.rpc(Twrite{2, 0, payload{bytes("hello, ramfs")}}));
+  EXPECT_EQ(read_fid(cl, 2), "hello, ramfs");
+  // wstat: rename and truncate.
+  wire::stat s;
+  s.type = 0xffff;
+  s.dev = s.mode = s.atime = s.mtime = 0xffffffff;
+  s.qid = {0xff, 0xffffffff, ~0ull};
+  s.length = 5;
+  s.name = "renamed";
+  as<Rwstat>(cl.rpc(Twstat{2, s}));
+  as<Rclunk>(cl.rpc(Tclunk{2}));
+  EXPECT_EQ(cat(cl, 3, {"dir", "renamed"}), "hello");
+  auto d = std::static_pointer_cast<synth::dir>(root->find("dir"));
+  EXPECT_TRUE(d->find("renamed"));
+  EXPECT_FALSE(d->find("file"));
+  as<Rwalk>(cl.rpc(Twalk{0, 4, {"dir", "renamed"}}));
+  as<Rremove>(cl.rpc(Tremove{4}));
+  as<Rwalk>(cl.rpc(Twalk{0, 5, {"dir"}}));
+  as<Rremove>(cl.rpc(Tremove{5}));
+  EXPECT_EQ(root->count(), 0u);
+}
+
+TEST(synth_server, ctl_counters_and_loglevel) {
+  auto mux = std::make_shared<synth::aname_mux>();
+  running_server srv(mux);
+  std::vector<server::log_level> levels;
+  std::mutex mu;
+  mux->add("ctl",
+           synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), [&](server::log_level l) {
+             std::lock_guard lock(mu);
+             levels.push_back(l);
+             srv.srv->set_level(l);
+           })));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L, "ctl");
+  auto value = [&](std::string_view name) { return std::stoull(cat(cl, 1, {name})); };
+  EXPECT_GE(value("connections"), 1u);
+  auto r1 = value("requests");
+  auto in1 = value("bytes_in");
+  for (int i = 0; i < 10; ++i) as<Rgetattr>(cl.rpc(Tgetattr{0, dotl::getattr_basic}));
+  // A cat is Twalk, Tlopen (the snapshot), Tread, Tread (end of file), Tclunk. Between the two
+  // snapshots: the end of the first cat (3), the bytes_in cat (5), ten Tgetattr, and the
+  // start of the second (2).
+  EXPECT_EQ(value("requests"), r1 + 3 + 5 + 10 + 2);
+  EXPECT_GT(value("bytes_in"), in1 + 10 * 15);
+  EXPECT_EQ(value("fids"), 2u) << "fid 0 and the fid being read";
+
+  // null and zero, as diodload uses them.
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"null"}}));
+  as<Rlopen>(cl.rpc(Tlopen{2, dotl::rdwr}));
+  EXPECT_EQ(as<Rwrite>(cl.rpc(Twrite{2, 0, payload{bytes("discard me")}})).count, 10u);
+  EXPECT_TRUE(as<Rread>(cl.rpc(Tread{2, 0, 100})).data.data.empty());
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"zero"}}));
+  as<Rlopen>(cl.rpc(Tlopen{3, dotl::rdonly}));
+  auto z = as<Rread>(cl.rpc(Tread{3, 12345, 4096})).data.data;
+  EXPECT_EQ(z.size(), 4096u);
+  EXPECT_TRUE(std::all_of(z.begin(), z.end(), [](std::byte b) { return b == std::byte{0}; }));
+
+  EXPECT_EQ(cat(cl, 4, {"loglevel"}), "info\n");
+  as<Rwalk>(cl.rpc(Twalk{0, 5, {"loglevel"}}));
+  as<Rlopen>(cl.rpc(Tlopen{5, dotl::wronly}));
+  as<Rwrite>(cl.rpc(Twrite{5, 0, payload{bytes("debug\n")}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twrite{5, 0, payload{bytes("loud")}})), EINVAL);
+  EXPECT_EQ(cat(cl, 6, {"loglevel"}), "debug\n");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(levels, std::vector<server::log_level>{server::log_level::debug});
+}
+
+TEST(synth_server, aname_mux_routes) {
+  auto files = std::make_shared<synth::dir>();
+  (void)files->add("hello", synth::static_file("from the fallback\n"));
+  std::shared_ptr<server::filesystem> fallback = synth::tree_fs::make(files);
+#ifdef NINEP_HAVE_FS
+  char tmpl[] = "/tmp/ninep-synth-test-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(tmpl);
+  std::ofstream(dir / "hello") << "from the local directory\n";
+  fs::local_config c;
+  c.default_dir = dir;
+  fallback = std::shared_ptr<server::filesystem>(std::move(*fs::local_fs::make(c)));
+#endif
+  auto mux = std::make_shared<synth::aname_mux>(fallback);
+  running_server srv(mux);
+  mux->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), {})));
+  raw_client local(srv.addr);
+  local.handshake(dialect::v2000L, "");
+  auto hello = cat(local, 1, {"hello"});
+  raw_client ctl(srv.addr);
+  ctl.handshake(dialect::v2000u, "ctl");
+  EXPECT_EQ(cat(ctl, 1, {"null"}), "");
+  EXPECT_EQ(raw_client::error_of(ctl.rpc(Twalk{0, 2, {"hello"}})), ENOENT);
+#ifdef NINEP_HAVE_FS
+  EXPECT_EQ(hello, "from the local directory\n");
+  std::filesystem::remove_all(dir);
+#else
+  EXPECT_EQ(hello, "from the fallback\n");
+#endif
+}
+
+}  // namespace
+}  // namespace ninep

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "client_common.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ninep/wire/errors.hpp>
+
+namespace ninep::tools {
+
+void add_client_options(CLI::App& app, client_args& a) {
+  app.add_option("ADDR", a.address, "Server: tcp!host!port, unix!/path or host:port")->required();
+  app.add_option("--version,--dialect", a.dialect,
+                 "Protocol: 9P2000.L, 9P2000.u, 9P2000 or auto (try .L, then .u, then 9P2000)")
+      ->check(CLI::IsMember({"auto", "9P2000.L", "9P2000.u", "9P2000", "L", "u"}))
+      ->capture_default_str();
+  app.add_option("--msize", a.msize, "Largest message to offer (the server may lower it)")
+      ->check(CLI::Range(4096u, 16u * 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--uname", a.uname, "User name to attach as (default: $USER)");
+  app.add_option("--aname", a.aname, "Tree to attach (server-specific, e.g. diod's export path)");
+  app.add_option("--timeout", a.timeout, "Seconds allowed per operation (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a) {
+  client::options o;
+  if (a.dialect == "9P2000.L" || a.dialect == "L") o.dialect = wire::dialect::v2000L;
+  if (a.dialect == "9P2000.u" || a.dialect == "u") o.dialect = wire::dialect::v2000u;
+  if (a.dialect == "9P2000") o.dialect = wire::dialect::v2000;
+  o.msize = a.msize;
+  o.uname = a.uname;
+  if (o.uname.empty()) {
+    const char* u = std::getenv("USER");
+    o.uname = u != nullptr && *u != '\0' ? u : (::getuid() == 0 ? "root" : "nobody");
+  }
+  o.aname = a.aname;
+  o.n_uname = ::getuid();
+  o.n_gid = ::getgid();
+  auto c = client::client::connect(a.address, o);
+  if (!c) {
+    report(cmd, a.address, c.error());
+    return nullptr;
+  }
+  return std::move(*c);
+}
+
+client::call_options call_opts(const client_args& a) {
+  if (a.timeout <= 0) return {};
+  return client::call_options::timeout(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(a.timeout)));
+}
+
+std::string error_text(std::error_code ec) {
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
+    std::string_view s = wire::error_string(ec.value());
+    if (ec.value() == EIO || s != "i/o error") return std::string(s);
+  }
+  return ec.message();
+}
+
+int report(std::string_view cmd, std::string_view path, std::error_code ec) {
+  fmt::print(stderr, "ninep: {} {}: {}\n", cmd, path, error_text(ec));
+  return 1;
+}
+
+std::string display_path(std::string_view p) { return p.empty() ? "/" : std::string(p); }
+
+std::string join(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  out += '/';
+  out += name;
+  return out;
+}
+
+std::string mode_string(std::uint32_t mode) {
+  std::string s = "----------";
+  switch (mode & client::mode_bits::ifmt) {
+    case client::mode_bits::ifdir:
+      s[0] = 'd';
+      break;
+    case client::mode_bits::iflnk:
+      s[0] = 'l';
+      break;
+    case client::mode_bits::ifchr:
+      s[0] = 'c';
+      break;
+    case client::mode_bits::ifblk:
+      s[0] = 'b';
+      break;
+    case client::mode_bits::ififo:
+      s[0] = 'p';
+      break;
+    case client::mode_bits::ifsock:
+      s[0] = 's';
+      break;
+    default:
+      break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (mode & (0400u >> i)) s[1 + i] = rwx[i];
+  if (mode & 04000) s[3] = (mode & 0100) ? 's' : 'S';
+  if (mode & 02000) s[6] = (mode & 0010) ? 's' : 'S';
+  if (mode & 01000) s[9] = (mode & 0001) ? 't' : 'T';
+  return s;
+}
+
+bool stderr_is_tty() { return ::isatty(2) == 1; }
+
+}  // namespace ninep::tools
