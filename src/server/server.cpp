@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: MIT
-#include <ninep/server/server.hpp>
-
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <asio/basic_socket_acceptor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
-#include <asio/basic_socket_acceptor.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/use_awaitable.hpp>
 #include <ninep/core/error.hpp>
+#include <ninep/server/server.hpp>
 #include <thread>
 
 #include "connection.hpp"
@@ -26,7 +25,8 @@ struct file_server::impl {
   detail::shared sh;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::vector<std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>>> acceptors;
+  std::vector<std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>>>
+      acceptors;
   std::vector<transport::address> bound;
   std::mutex mu;
   std::vector<std::weak_ptr<connection>> conns;  ///< for stop(); guarded by mu
@@ -64,7 +64,8 @@ struct file_server::impl {
     asio::co_spawn(loop, c->serve(), asio::detached);
   }
 
-  asio::awaitable<void> accept_loop(asio::basic_socket_acceptor<asio::generic::stream_protocol>& a) {
+  asio::awaitable<void> accept_loop(
+      asio::basic_socket_acceptor<asio::generic::stream_protocol>& a) {
     const auto tok = asio::experimental::as_tuple(asio::use_awaitable);
     while (!stopping) {
       auto [ec, s] = co_await a.async_accept(tok);
@@ -122,7 +123,8 @@ result<void> file_server::listen(const transport::address& a) {
     transport::address bound = a;
     if (a.type == transport::address::kind::tcp) {
       asio::ip::tcp::endpoint tcp;
-      std::memcpy(tcp.data(), local.data(), std::min<std::size_t>(local.size(), sizeof(sockaddr_in6)));
+      std::memcpy(tcp.data(), local.data(),
+                  std::min<std::size_t>(local.size(), sizeof(sockaddr_in6)));
       bound.host = tcp.address().to_string();
       bound.port = std::to_string(tcp.port());
     }
@@ -143,10 +145,10 @@ void file_server::adopt(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    transport::stream s(*impl_->loops[0],
-                        asio::generic::stream_protocol(ss.ss_family == 0 ? AF_UNIX : ss.ss_family,
-                                                       SOCK_STREAM),
-                        fd);
+    transport::stream s(
+        *impl_->loops[0],
+        asio::generic::stream_protocol(ss.ss_family == 0 ? AF_UNIX : ss.ss_family, SOCK_STREAM),
+        fd);
     impl_->start_connection(std::move(s), "stdio");
   });
 }

@@ -5,11 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <map>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/transport/address.hpp>
-#include <cstring>
-#include <map>
 #include <thread>
 
 #include "command.hpp"
@@ -72,8 +72,10 @@ int run_serve(serve_options& o) {
     return 1;
   }
   static const std::map<std::string, server::log_level> levels = {
-      {"error", server::log_level::error}, {"warn", server::log_level::warn},
-      {"info", server::log_level::info},   {"debug", server::log_level::debug},
+      {"error", server::log_level::error},
+      {"warn", server::log_level::warn},
+      {"info", server::log_level::info},
+      {"debug", server::log_level::debug},
       {"trace", server::log_level::trace}};
   o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
   o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
@@ -106,8 +108,10 @@ int run_serve(serve_options& o) {
     for (const auto& l : o.listen) {
       auto a = transport::parse_address(l, "5640");
       if (!a) {
-        fmt::print(stderr, "ninep serve: --listen {}: not a dial string (tcp!host!port, "
-                           "unix!/path or host:port)\n", l);
+        fmt::print(stderr,
+                   "ninep serve: --listen {}: not a dial string (tcp!host!port, "
+                   "unix!/path or host:port)\n",
+                   l);
         return 2;
       }
       if (auto ok = srv.listen(*a); !ok) {
@@ -120,7 +124,8 @@ int run_serve(serve_options& o) {
       std::string what = o.dir.empty() ? "exports" : o.dir;
       fmt::print(stderr, "ninep: serving {} on {}\n", what, transport::to_string(a));
       if (a.type == transport::address::kind::tcp)
-        fmt::print(stderr, "  mount: mount -t 9p -o trans=tcp,port={},version=9p2000.L,msize={} {} /mnt\n",
+        fmt::print(stderr,
+                   "  mount: mount -t 9p -o trans=tcp,port={},version=9p2000.L,msize={} {} /mnt\n",
                    a.port, o.srv.max_msize, a.host);
       else
         fmt::print(stderr, "  mount: mount -t 9p -o trans=unix,version=9p2000.L,msize={} {} /mnt\n",
