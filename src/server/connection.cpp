@@ -247,12 +247,14 @@ void connection::finish(request* r) {
 
 void connection::start(request* r) {
   asio::post(sh_.workers, [r] {
-    execute(*r);
-    auto& c = *r->conn;
-    // Hold the connection: finishing may release the request's own reference to it (when the
-    // connection has closed meanwhile), which must not destroy it under finish().
-    asio::post(c.sock_.get_executor(), [r, keep = r->conn] { keep->finish(r); });
+    if (execute(*r)) r->conn->complete(r);
   });
+}
+
+void connection::complete(request* r) {
+  // Hold the connection: finishing may release the request's own reference to it (when the
+  // connection has closed meanwhile), which must not destroy it under finish().
+  asio::post(sock_.get_executor(), [r, keep = r->conn] { keep->finish(r); });
 }
 
 bool connection::version(request& r) {

@@ -100,6 +100,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void set_error(request& r, std::error_code ec);
   /// Called on the network thread when a worker has finished `r`.
   void finish(request* r);
+  /// Hands `r`, whose reply is set, back to the network thread; callable from any thread.
+  void complete(request* r);
 
  private:
   void dispatch(request* r);
@@ -133,8 +135,9 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit
 };
 
-/// Runs a request's operation (on a worker thread). Defined in handlers.cpp.
-void execute(request& r);
+/// Runs a request's operation (on a worker thread). Returns false when the operation completes
+/// later and will call connection::complete() itself. Defined in handlers.cpp.
+bool execute(request& r);
 /// Tries the backend's network-thread fast path for `r` (Tread, Tgetattr); true if `r` now
 /// has its reply. Defined in handlers.cpp.
 bool execute_fast(request& r);

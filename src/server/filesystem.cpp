@@ -19,6 +19,10 @@ result<created> filesystem::create(const context&, node&, std::string_view, int,
 result<std::size_t> filesystem::read(const context&, node&, std::uint64_t, std::span<std::byte>) {
   return unsupported();
 }
+void filesystem::async_read(const context& cx, node& n, std::uint64_t offset,
+                            std::span<std::byte> out, read_callback done) {
+  done(read(cx, n, offset, out));
+}
 result<std::size_t> filesystem::write(const context&, node&, std::uint64_t,
                                       std::span<const std::byte>) {
   return unsupported();

@@ -135,9 +135,14 @@ wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string 
   return s;
 }
 
-/// The .u extension string of a file: symlink target or "c major minor" for devices.
+/// The .u extension string of a file: symlink target, "c major minor" for devices, and for
+/// files and directories "HARDLINKCOUNT n", which Linux v9fs reads as nlink (QEMU sends it
+/// too; 9P2000.u's stat has no link count of its own).
 std::string extension_of(filesystem& fs, const context& cx, node& n, const attr& a) {
   switch (a.mode & S_IFMT) {
+    case S_IFREG:
+    case S_IFDIR:
+      return fmt::format("HARDLINKCOUNT {}", a.nlink);
     case S_IFLNK:
       return fs.readlink(cx, n).value_or("");
     case S_IFCHR:
@@ -325,9 +330,19 @@ class handler {
     }
     if ((f.qid.type & qt::dir) && c_.dialect() != dialect::v2000L) return read_dir_stats(m);
     r_.payload = c_.sh().pools.get(m.count);
-    auto n = fs_.read(cx_, *f.node, m.offset, r_.payload.span().first(m.count));
-    if (!n) return error(n.error());
-    set(Rread{payload{r_.payload.span().first(*n)}});
+    // The read may complete later, on another thread (an event file): the callback, not
+    // execute(), hands the request back to the connection.
+    pending_ = true;  // from here on `r_` may be finished and recycled by another thread
+    request* rp = &r_;
+    fs_.async_read(cx_, *f.node, m.offset, r_.payload.span().first(m.count),
+                   [rp](result<std::size_t> n) {
+                     connection& c = *rp->conn;
+                     if (n)
+                       c.set_reply(*rp, Rread{payload{rp->payload.span().first(*n)}});
+                     else
+                       c.set_error(*rp, n.error());
+                     c.complete(rp);
+                   });
   }
 
   void operator()(const Twrite& m) {
@@ -465,6 +480,9 @@ class handler {
     if (t->size() > 0xffff) return error(errno_code(ENAMETOOLONG));
     reply(Rreadlink{*t});
   }
+
+  /// True when the operation completes later, through connection::complete().
+  bool pending() const { return pending_; }
 
   /// The network-thread fast paths (filesystem::try_read, try_getattr). True if answered.
   bool fast() {
@@ -678,6 +696,7 @@ class handler {
   void error(std::error_code ec) { c_.set_error(r_, ec); }
 
   static inline const ninep::server::user anonymous_{};
+  bool pending_ = false;
   request& r_;
   connection& c_;
   filesystem& fs_;
@@ -686,13 +705,15 @@ class handler {
 
 }  // namespace
 
-void execute(request& r) {
+bool execute(request& r) {
   if (r.stop.stop_requested()) {
     // Flushed before it started: nothing was done, so the reply can be suppressed.
     r.cancelled = true;
-    return;
+    return true;
   }
-  std::visit(handler(r), r.msg.body);
+  handler h(r);
+  std::visit(h, r.msg.body);
+  return !h.pending();
 }
 
 bool execute_fast(request& r) { return handler(r).fast(); }

@@ -47,6 +47,15 @@ result<server::walked> aname_mux::walk(const context& cx, server::node& from,
 result<server::node_ptr> aname_mux::clone(const context& cx, const server::node_ptr& n) {
   return detail::fwd_clone(cx, fw(*n));
 }
+std::optional<result<server::attr>> aname_mux::try_getattr(const context& cx, server::node& n,
+                                                           std::uint64_t mask) {
+  return detail::fwd_try_getattr(cx, fw(n), mask);
+}
+std::optional<result<std::size_t>> aname_mux::try_read(const context& cx, server::node& n,
+                                                       std::uint64_t offset,
+                                                       std::span<std::byte> out) {
+  return detail::fwd_try_read(cx, fw(n), offset, out);
+}
 result<server::attr> aname_mux::getattr(const context& cx, server::node& n, std::uint64_t mask) {
   return detail::fwd_getattr(cx, fw(n), mask);
 }

@@ -51,6 +51,18 @@ result<server::node_ptr> fwd_clone(const context& cx, foreign_node& f) {
   if (!n) return fail(n.error());
   return f.wrap(std::move(*n), f.depth);
 }
+std::optional<result<server::attr>> fwd_try_getattr(const context& cx, foreign_node& f,
+                                                    std::uint64_t mask) {
+  auto a = f.fs->try_getattr(cx, *f.inner, mask);
+  if (a && *a) (*a)->qid = f.salted((*a)->qid);
+  return a;
+}
+
+std::optional<result<std::size_t>> fwd_try_read(const context& cx, foreign_node& f,
+                                                std::uint64_t off, std::span<std::byte> out) {
+  return f.fs->try_read(cx, *f.inner, off, out);
+}
+
 result<server::attr> fwd_getattr(const context& cx, foreign_node& f, std::uint64_t mask) {
   auto a = f.fs->getattr(cx, *f.inner, mask);
   if (a) a->qid = f.salted(a->qid);
@@ -76,7 +88,7 @@ result<std::size_t> fwd_read(const context& cx, foreign_node& f, std::uint64_t o
 }
 void fwd_async_read(const context& cx, foreign_node& f, std::uint64_t off, std::span<std::byte> out,
                     read_callback done) {
-  start_read(*f.fs, cx, *f.inner, off, out, std::move(done));
+  f.fs->async_read(cx, *f.inner, off, out, std::move(done));
 }
 result<std::size_t> fwd_write(const context& cx, foreign_node& f, std::uint64_t off,
                               std::span<const std::byte> in) {

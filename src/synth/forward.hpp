@@ -41,6 +41,10 @@ using server::context;
 result<server::walked> fwd_walk(const context& cx, foreign_node& f, std::string_view name);
 result<server::node_ptr> fwd_clone(const context& cx, foreign_node& f);
 result<server::attr> fwd_getattr(const context& cx, foreign_node& f, std::uint64_t mask);
+std::optional<result<server::attr>> fwd_try_getattr(const context& cx, foreign_node& f,
+                                                    std::uint64_t mask);
+std::optional<result<std::size_t>> fwd_try_read(const context& cx, foreign_node& f,
+                                                std::uint64_t off, std::span<std::byte> out);
 result<void> fwd_setattr(const context& cx, foreign_node& f, const server::set_attr& a);
 result<server::opened> fwd_open(const context& cx, foreign_node& f, int flags);
 result<server::created> fwd_create(const context& cx, foreign_node& f, std::string_view name,

@@ -93,12 +93,6 @@ result<void> remove_name(const context& cx, tree_node& dn, std::string_view name
 
 }  // namespace
 
-void start_read(server::filesystem& fs, const context& cx, server::node& n, std::uint64_t offset,
-                std::span<std::byte> out, read_callback done) {
-  if (auto* a = dynamic_cast<async_reader*>(&fs)) return a->async_read(cx, n, offset, out, done);
-  done(fs.read(cx, n, offset, out));
-}
-
 mount_point::mount_point(std::shared_ptr<server::filesystem> fs, std::string aname)
     : entry(S_IFDIR | 0555), fs_(std::move(fs)), aname_(std::move(aname)) {}
 
@@ -154,6 +148,21 @@ result<server::walked> tree_fs::walk(const context& cx, server::node& from, std:
 result<server::node_ptr> tree_fs::clone(const context& cx, const server::node_ptr& n) {
   if (auto* f = as_foreign(*n)) return detail::fwd_clone(cx, *f);
   return std::make_shared<tree_node>(as_tree(*n).e);
+}
+
+// Attributes of tree entries live in memory: safe on the network thread. Reads of tree files
+// run the file's own code, so they always go to a worker; mounted filesystems decide for
+// themselves.
+std::optional<result<server::attr>> tree_fs::try_getattr(const context& cx, server::node& n,
+                                                         std::uint64_t mask) {
+  if (auto* f = as_foreign(n)) return detail::fwd_try_getattr(cx, *f, mask);
+  return getattr(cx, n, mask);
+}
+std::optional<result<std::size_t>> tree_fs::try_read(const context& cx, server::node& n,
+                                                     std::uint64_t offset,
+                                                     std::span<std::byte> out) {
+  if (auto* f = as_foreign(n)) return detail::fwd_try_read(cx, *f, offset, out);
+  return std::nullopt;
 }
 
 result<server::attr> tree_fs::getattr(const context& cx, server::node& n, std::uint64_t mask) {

@@ -9,6 +9,9 @@
 #include <map>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/server.hpp>
+#include <ninep/synth/aname_mux.hpp>
+#include <ninep/synth/ctl.hpp>
+#include <ninep/synth/tree_fs.hpp>
 #include <ninep/transport/address.hpp>
 #include <thread>
 
@@ -88,7 +91,14 @@ int run_serve(serve_options& o) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  server::file_server srv(std::shared_ptr<server::filesystem>(std::move(*fs)), o.srv);
+  // aname "ctl" is the server's own control tree (counters, log level, and diod's null and
+  // zero files, so diodload runs unchanged); every other aname goes to the exports.
+  auto mux =
+      std::make_shared<synth::aname_mux>(std::shared_ptr<server::filesystem>(std::move(*fs)));
+  server::file_server srv(mux, o.srv);
+  mux->add("ctl",
+           synth::tree_fs::make(synth::make_ctl_tree(
+               srv.stats(), [&srv](server::log_level l) { srv.set_level(l); }, o.srv.level)));
   std::vector<std::thread> helpers;
   if (o.stdio) {
     // One connection on stdin/stdout (inetd, socat, ssh): bridge them to a socket pair.
@@ -153,7 +163,8 @@ const bool registered = register_command(
           "--listen says otherwise; listening beyond loopback needs an explicit address.\n"
           "Example: ninep serve --listen tcp!127.0.0.1!5640 /srv/share\n"
           "Then, in a Linux guest or host: mount -t 9p -o trans=tcp,port=5640,version=9p2000.L "
-          "127.0.0.1 /mnt");
+          "127.0.0.1 /mnt\n"
+          "aname \"ctl\" attaches the server's control tree (counters, loglevel, null, zero).");
       app.add_option("DIR", o->dir, "Directory exported to attaches with an empty aname");
       app.add_option("-l,--listen", o->listen,
                      "Address to listen on, repeatable: tcp!HOST!PORT, HOST:PORT, [V6]:PORT, "

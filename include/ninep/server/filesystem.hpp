@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ninep/core/result.hpp>
 #include <ninep/wire/types.hpp>
@@ -119,6 +120,9 @@ class dirent_sink {
   ~dirent_sink() = default;
 };
 
+/// Completion of filesystem::async_read: bytes read, or the error.
+using read_callback = std::function<void(result<std::size_t>)>;
+
 /// A file tree served over 9P. See the file comment for threading and errors.
 class filesystem {
  public:
@@ -142,6 +146,13 @@ class filesystem {
   /// Reads from open file `n` at `offset` into `out`; returns bytes read, 0 at end of file.
   virtual result<std::size_t> read(const context& cx, node& n, std::uint64_t offset,
                                    std::span<std::byte> out);
+  /// Reads like read(), but may complete later, from any thread: for files whose data arrives
+  /// when it arrives (event files, live feeds), so a waiting reader holds no thread. `done` is
+  /// called exactly once, possibly before this returns; `out` stays valid until then. A waiting
+  /// read must end with ECANCELED once cx.stop is requested (Tflush); keep a copy of the token,
+  /// `cx` itself is valid only during the call. Default: done(read(...)).
+  virtual void async_read(const context& cx, node& n, std::uint64_t offset,
+                          std::span<std::byte> out, read_callback done);
   /// Writes `in` at `offset` into open file `n`; returns bytes written.
   virtual result<std::size_t> write(const context& cx, node& n, std::uint64_t offset,
                                     std::span<const std::byte> in);

@@ -18,7 +18,7 @@ namespace ninep::synth {
 /// exports keeps working). Every later call on a fid goes to the filesystem it was attached
 /// from; calls naming fids of two different filesystems (rename, link) fail with EXDEV.
 /// Routes may be added while serving.
-class aname_mux final : public server::filesystem, public async_reader {
+class aname_mux final : public server::filesystem {
  public:
   /// `fallback` may be null: unknown anames then fail with ENOENT.
   explicit aname_mux(std::shared_ptr<server::filesystem> fallback = nullptr);
@@ -29,6 +29,11 @@ class aname_mux final : public server::filesystem, public async_reader {
   result<server::walked> walk(const context& cx, server::node& from,
                               std::string_view name) override;
   result<server::node_ptr> clone(const context& cx, const server::node_ptr& n) override;
+  std::optional<result<server::attr>> try_getattr(const context& cx, server::node& n,
+                                                  std::uint64_t request_mask) override;
+  std::optional<result<std::size_t>> try_read(const context& cx, server::node& n,
+                                              std::uint64_t offset,
+                                              std::span<std::byte> out) override;
   result<server::attr> getattr(const context& cx, server::node& n,
                                std::uint64_t request_mask) override;
   result<void> setattr(const context& cx, server::node& n, const server::set_attr& a) override;

@@ -36,7 +36,7 @@ using server::context;
 
 /// Completion of an asynchronous read: the bytes read (0 at end of file) or an errno code.
 /// Called exactly once, on any thread, possibly before the call that started the read returns.
-using read_callback = std::function<void(result<std::size_t>)>;
+using read_callback = server::read_callback;
 
 class dir;
 

@@ -12,26 +12,6 @@
 
 namespace ninep::synth {
 
-/// The proposed server hook for reads that wait (see docs/man/ninep-synth.md): a filesystem
-/// that implements it can leave a read pending without holding a worker thread. Until the
-/// server calls it, tree_fs::read() waits on the calling thread instead.
-class async_reader {
- public:
-  /// Starts a read of open node `n`; `done` is called exactly once, on any thread, possibly
-  /// before this returns. `out` must stay valid until then; `cx` only for the call. Cancelled
-  /// by cx.stop (done gets ECANCELED).
-  virtual void async_read(const context& cx, server::node& n, std::uint64_t offset,
-                          std::span<std::byte> out, read_callback done) = 0;
-
- protected:
-  ~async_reader() = default;
-};
-
-/// Reads through `fs`'s async_read when it has one, else through read() (completing at once).
-/// What the server's Tread handler would do with the hook.
-void start_read(server::filesystem& fs, const context& cx, server::node& n, std::uint64_t offset,
-                std::span<std::byte> out, read_callback done);
-
 /// A directory entry that shows another filesystem: walking into it attaches `fs` (with the
 /// walking user, aname replaced by `aname`) and every call below it is delegated there.
 /// ".." from the mounted root leads back to the directory holding the mount.
@@ -55,7 +35,7 @@ std::shared_ptr<mount_point> mount(std::shared_ptr<server::filesystem> fs, std::
 /// or other class; root passes unless no class has the bit), create/mkdir/unlink/rename in
 /// client_writable() directories, and per-fid handles. Operations a tree does not support
 /// answer EOPNOTSUPP (symlink, mknod, link, xattrs); fsync succeeds; locks always succeed.
-class tree_fs final : public server::filesystem, public async_reader {
+class tree_fs final : public server::filesystem {
  public:
   explicit tree_fs(std::shared_ptr<dir> root);
   static std::shared_ptr<tree_fs> make(std::shared_ptr<dir> root);
@@ -65,13 +45,19 @@ class tree_fs final : public server::filesystem, public async_reader {
   result<server::walked> walk(const context& cx, server::node& from,
                               std::string_view name) override;
   result<server::node_ptr> clone(const context& cx, const server::node_ptr& n) override;
+  std::optional<result<server::attr>> try_getattr(const context& cx, server::node& n,
+                                                  std::uint64_t request_mask) override;
+  std::optional<result<std::size_t>> try_read(const context& cx, server::node& n,
+                                              std::uint64_t offset,
+                                              std::span<std::byte> out) override;
   result<server::attr> getattr(const context& cx, server::node& n,
                                std::uint64_t request_mask) override;
   result<void> setattr(const context& cx, server::node& n, const server::set_attr& a) override;
   result<server::opened> open(const context& cx, server::node& n, int flags) override;
   result<server::created> create(const context& cx, server::node& dir, std::string_view name,
                                  int flags, std::uint32_t mode, std::uint32_t gid) override;
-  /// Waits on the calling thread when the file's handle waits (stream_file); see async_read.
+  /// Waits on the calling thread when the file's handle waits (stream_file); the server uses
+  /// async_read, which does not.
   result<std::size_t> read(const context& cx, server::node& n, std::uint64_t offset,
                            std::span<std::byte> out) override;
   void async_read(const context& cx, server::node& n, std::uint64_t offset,

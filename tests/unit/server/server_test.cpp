@@ -279,6 +279,9 @@ TEST_F(server_test, dotu_hard_link_and_symlink_via_tcreate) {
   ASSERT_EQ(::stat((dir.path / "target").c_str(), &a), 0);
   ASSERT_EQ(::stat((dir.path / "hard").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino) << "a real hard link, not a new file";
+  // 9P2000.u stat has no nlink: Linux v9fs reads it from the extension.
+  auto st = cl.rpc(Tstat{1});
+  EXPECT_EQ(as<Rstat>(st).stat.extension, "HARDLINKCOUNT 2");
   as<Rwalk>(cl.rpc(Twalk{0, 3, {}}));
   as<Rcreate>(cl.rpc(Tcreate{3, "sym", dm::symlink | 0777, 0, "target"}));
   EXPECT_EQ(stdfs::read_symlink(dir.path / "sym"), "target");
