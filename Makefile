@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 DEMO_DIR ?= $(CURDIR)/build/demo-export
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 45
 
 all: build
 
@@ -37,7 +37,7 @@ test: test-deps format-check
 
 fuzz-build: deps
 	cmake --preset fuzz
-	cmake --build --preset fuzz -j $(JOBS)
+	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 
 fuzz-short: fuzz-build
 	./fuzz/run.sh build/fuzz $(FUZZ_SECONDS)

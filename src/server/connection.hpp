@@ -18,9 +18,25 @@
 
 namespace ninep::server::detail {
 
+/// State only some fids need (xattr transfers, 9P2000 directory reads), shared with workers
+/// and guarded by `mu`. Kept out of fid_state so that the common fid stays small: a client
+/// may hold a hundred thousand of them.
+struct fid_extra {
+  std::mutex mu;
+  std::string xattr_name;
+  std::string xattr;  ///< value read (xattr_read) or being written (xattr_write)
+  std::uint64_t xattr_size = 0;
+  std::uint32_t xattr_flags = 0;
+  std::uint64_t dir_offset = 0;  ///< 9P2000 directory reads: next offset expected
+  std::uint64_t dir_cookie = 0;  ///< ...and the backend cookie it corresponds to
+  std::string dir_pending;       ///< encoded stat entries not yet returned
+  bool dir_eof = false;
+};
+
 /// What a fid refers to. Owned by the connection's fid table (network thread); requests hold
-/// shared references while a worker uses them. Fields above `mu` change only on the network
-/// thread; those below it are shared with workers and guarded by `mu`.
+/// shared references while a worker uses them. Its fields change only on the network thread
+/// (a new state replaces the old one on open, create and walk); `extra` is created with the
+/// state when its kind or an open directory needs it.
 struct fid_state {
   node_ptr node;
   wire::qid qid;
@@ -31,16 +47,7 @@ struct fid_state {
   int flags = 0;  ///< host open(2) flags when open
   bool rclose = false;
   enum class kind : std::uint8_t { file, xattr_read, xattr_write } kind = kind::file;
-
-  std::mutex mu;
-  std::string xattr_name;
-  std::string xattr;  ///< value read (xattr_read) or being written (xattr_write)
-  std::uint64_t xattr_size = 0;
-  std::uint32_t xattr_flags = 0;
-  std::uint64_t dir_offset = 0;  ///< 9P2000 directory reads: next offset expected
-  std::uint64_t dir_cookie = 0;  ///< ...and the backend cookie it corresponds to
-  std::string dir_pending;       ///< encoded stat entries not yet returned
-  bool dir_eof = false;
+  std::unique_ptr<fid_extra> extra;
 };
 using fid_ptr = std::shared_ptr<fid_state>;
 

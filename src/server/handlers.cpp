@@ -323,10 +323,11 @@ class handler {
   void operator()(const Tread& m) {
     fid_state& f = *r_.f1;
     if (f.kind == fid_state::kind::xattr_read) {
-      std::lock_guard lock(f.mu);
-      std::size_t off = std::min<std::uint64_t>(m.offset, f.xattr.size());
-      std::size_t n = std::min<std::size_t>(m.count, f.xattr.size() - off);
-      return reply_data({reinterpret_cast<const std::byte*>(f.xattr.data()) + off, n});
+      fid_extra& x = *f.extra;
+      std::lock_guard lock(x.mu);
+      std::size_t off = std::min<std::uint64_t>(m.offset, x.xattr.size());
+      std::size_t n = std::min<std::size_t>(m.count, x.xattr.size() - off);
+      return reply_data({reinterpret_cast<const std::byte*>(x.xattr.data()) + off, n});
     }
     if ((f.qid.type & qt::dir) && c_.dialect() != dialect::v2000L) return read_dir_stats(m);
     r_.payload = c_.sh().pools.get(m.count);
@@ -348,11 +349,12 @@ class handler {
   void operator()(const Twrite& m) {
     fid_state& f = *r_.f1;
     if (f.kind == fid_state::kind::xattr_write) {
-      std::lock_guard lock(f.mu);
+      fid_extra& x = *f.extra;
+      std::lock_guard lock(x.mu);
       // Only in order, and never beyond the size declared in Txattrcreate.
-      if (m.offset != f.xattr.size() || f.xattr.size() + m.data.data.size() > f.xattr_size)
+      if (m.offset != x.xattr.size() || x.xattr.size() + m.data.data.size() > x.xattr_size)
         return error(errno_code(EINVAL));
-      f.xattr.append(reinterpret_cast<const char*>(m.data.data.data()), m.data.data.size());
+      x.xattr.append(reinterpret_cast<const char*>(m.data.data.data()), m.data.data.size());
       return reply(Rwrite{static_cast<std::uint32_t>(m.data.data.size())});
     }
     auto n = fs_.write(cx_, *f.node, m.offset, m.data.data);
@@ -363,12 +365,13 @@ class handler {
   void operator()(const Tclunk&) {
     fid_state& f = *r_.f1;
     if (f.kind == fid_state::kind::xattr_write) {
-      std::lock_guard lock(f.mu);
+      fid_extra& x = *f.extra;
+      std::lock_guard lock(x.mu);
       // The value is committed at clunk; a partial write must fail (QEMU does the same).
-      if (f.xattr.size() != f.xattr_size) return error(errno_code(EINVAL));
-      auto ok = fs_.xattr_set(cx_, *f.node, f.xattr_name,
-                              {reinterpret_cast<const std::byte*>(f.xattr.data()), f.xattr.size()},
-                              f.xattr_flags);
+      if (x.xattr.size() != x.xattr_size) return error(errno_code(EINVAL));
+      auto ok = fs_.xattr_set(cx_, *f.node, x.xattr_name,
+                              {reinterpret_cast<const std::byte*>(x.xattr.data()), x.xattr.size()},
+                              x.xattr_flags);
       if (!ok) return error(ok.error());
     }
     if (f.rclose) {
@@ -543,9 +546,10 @@ class handler {
     f->user = r_.f1->user;
     f->name = r_.f1->name;
     f->kind = fid_state::kind::xattr_read;
-    f->xattr = std::move(*v);
+    f->extra = std::make_unique<fid_extra>();
+    f->extra->xattr = std::move(*v);
     r_.result = f;
-    reply(Rxattrwalk{f->xattr.size()});
+    reply(Rxattrwalk{f->extra->xattr.size()});
   }
 
   void operator()(const Txattrcreate& m) {
@@ -558,9 +562,10 @@ class handler {
     f->parent = old.parent;
     f->name = old.name;
     f->kind = fid_state::kind::xattr_write;
-    f->xattr_name = std::string(m.name);
-    f->xattr_size = m.attr_size;
-    f->xattr_flags = m.flags;
+    f->extra = std::make_unique<fid_extra>();
+    f->extra->xattr_name = std::string(m.name);
+    f->extra->xattr_size = m.attr_size;
+    f->extra->xattr_flags = m.flags;
     r_.result = f;
     reply(Rxattrcreate{});
   }
@@ -601,6 +606,7 @@ class handler {
     n->open = true;
     n->flags = flags;
     n->rclose = rclose;
+    if (o->qid.type & qt::dir) n->extra = std::make_unique<fid_extra>();  // directory reads
     r_.result = n;
     if (dotl)
       reply(Rlopen{o->qid, iounit(o->iounit)});
@@ -618,13 +624,16 @@ class handler {
     f->open = true;
     f->flags = flags;
     f->rclose = rclose;
+    if (q.type & qt::dir) f->extra = std::make_unique<fid_extra>();  // directory reads
     r_.result = f;
   }
 
   // 9P2000/.u directory read: whole stat entries; offsets must continue where the last read
   // ended (or restart at 0), as read(5) requires.
   void read_dir_stats(const Tread& m) {
-    fid_state& f = *r_.f1;
+    if (!r_.f1->extra) return error(errno_code(EBADF));
+    fid_extra& f = *r_.f1->extra;
+    node& dir = *r_.f1->node;
     std::lock_guard lock(f.mu);
     if (m.offset == 0) {
       f.dir_offset = f.dir_cookie = 0;
@@ -646,13 +655,13 @@ class handler {
     };
     while (take_pending() && !f.dir_eof) {
       name_collector names(64);
-      auto ok = fs_.readdir(cx_, *f.node, f.dir_cookie, names);
+      auto ok = fs_.readdir(cx_, dir, f.dir_cookie, names);
       if (!ok) return error(ok.error());
       if (names.entries.empty()) f.dir_eof = true;
       for (auto& e : names.entries) {
         f.dir_cookie = e.next;
         if (e.name == "." || e.name == "..") continue;
-        auto w = fs_.walk(cx_, *f.node, e.name);
+        auto w = fs_.walk(cx_, dir, e.name);
         if (!w) continue;  // removed since listed
         auto a = fs_.getattr(cx_, *w->node, dotl::getattr_basic);
         if (!a) continue;

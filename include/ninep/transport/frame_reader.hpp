@@ -45,7 +45,7 @@ class frame_reader {
 
   stream& s_;
   frame_pools pools_;
-  std::array<std::byte, 65536> buf_{};
+  std::array<std::byte, 8192> buf_{};  // small frames, many per read; large ones bypass it
   std::size_t begin_ = 0, end_ = 0;
 };
 
