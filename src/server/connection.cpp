@@ -53,7 +53,6 @@ connection::connection(shared& sh, transport::stream s, std::string peer)
       peer_(std::move(peer)),
       reader_(sock_, sh.pools),
       msize_(sh.opts.max_msize),
-      write_wake_(sock_.get_executor()),
       read_wake_(sock_.get_executor()) {
   dialect_ = wire::dialect::v2000;
   sh_.stats.connections++;
@@ -70,8 +69,8 @@ void connection::close() {
   std::error_code ignored;
   sock_.shutdown(asio::socket_base::shutdown_both, ignored);
   sock_.close(ignored);
-  write_wake_.cancel();
   read_wake_.cancel();
+  flush_writes();  // drops what is queued, unless a write is under way (it will)
   for (auto& [tag, r] : inflight_) r->stop.request_stop();
 }
 
@@ -125,11 +124,12 @@ void connection::set_error(request& r, std::error_code ec) {
 
 asio::awaitable<void> connection::serve() {
   auto self = shared_from_this();
-  asio::co_spawn(sock_.get_executor(), writer(), asio::detached);
   while (!closed_) {
     while (inflight_.size() >= sh_.opts.max_inflight && !closed_) {
       read_wake_.expires_at(asio::steady_timer::time_point::max());
+      reader_waiting_ = true;
       co_await read_wake_.async_wait(as_tuple);
+      reader_waiting_ = false;
     }
     if (closed_) break;
     auto frame = co_await reader_.read(msize_, sh_.opts.frame_timeout);
@@ -169,37 +169,33 @@ asio::awaitable<void> connection::serve() {
   close();
 }
 
-asio::awaitable<void> connection::writer() {
-  auto self = shared_from_this();
-  std::array<asio::const_buffer, 2 * max_batch> bufs;
-  std::array<request*, max_batch> batch;
-  while (!closed_) {
-    if (write_queue_.empty()) {
-      write_wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await write_wake_.async_wait(as_tuple);
-      continue;
-    }
-    std::size_t n = 0, nb = 0;
-    while (!write_queue_.empty() && n < max_batch) {
-      request* r = write_queue_.front();
-      write_queue_.pop_front();
-      batch[n++] = r;
-      bufs[nb++] = asio::buffer(r->out.data(), r->out_len);
-      if (r->payload_len) bufs[nb++] = asio::buffer(r->payload.data(), r->payload_len);
-    }
-    writing_ = true;
-    auto [ec, written] = co_await asio::async_write(
-        sock_, std::span<const asio::const_buffer>(bufs.data(), nb), as_tuple);
-    writing_ = false;
-    sh_.stats.bytes_out += written;
-    for (std::size_t i = 0; i < n; ++i) release(batch[i]);
-    if (ec) {
-      close();
-      break;
-    }
+// Writes queued replies, up to max_batch per gather write. Replies finished in the same turn
+// of the loop leave together: send() only schedules this, once.
+void connection::flush_writes() {
+  flush_posted_ = false;
+  if (writing_ || write_queue_.empty()) return;
+  if (closed_) {
+    for (request* r : write_queue_) release(r);
+    write_queue_.clear();
+    return;
   }
-  for (request* r : write_queue_) release(r);
-  write_queue_.clear();
+  std::size_t n = 0, nb = 0;
+  while (!write_queue_.empty() && n < max_batch) {
+    request* r = write_queue_.front();
+    write_queue_.pop_front();
+    batch_[n++] = r;
+    bufs_[nb++] = asio::buffer(r->out.data(), r->out_len);
+    if (r->payload_len) bufs_[nb++] = asio::buffer(r->payload.data(), r->payload_len);
+  }
+  writing_ = true;
+  asio::async_write(sock_, std::span<const asio::const_buffer>(bufs_.data(), nb),
+                    [self = shared_from_this(), n](std::error_code ec, std::size_t written) {
+                      self->writing_ = false;
+                      self->sh_.stats.bytes_out += written;
+                      for (std::size_t i = 0; i < n; ++i) self->release(self->batch_[i]);
+                      if (ec) self->close();
+                      self->flush_writes();
+                    });
 }
 
 void connection::send(request* r) {
@@ -211,7 +207,10 @@ void connection::send(request* r) {
       sh_.log(log_level::trace, fmt::format("{} -> {}", peer_, wire::trace(*m, dialect_)));
   }
   write_queue_.push_back(r);
-  if (!writing_) write_wake_.cancel();
+  if (!writing_ && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(sock_.get_executor(), [self = shared_from_this()] { self->flush_writes(); });
+  }
 }
 
 // Sends the reply of `r` and then the Rflush of every Tflush that waited for it: Rflush must
@@ -231,7 +230,7 @@ void connection::reply_now(request* r) {
     set_reply(*f, wire::Rflush{});
     reply_now(f);
   }
-  if (inflight_.size() < sh_.opts.max_inflight) read_wake_.cancel();
+  if (reader_waiting_ && inflight_.size() < sh_.opts.max_inflight) read_wake_.cancel();
 }
 
 void connection::finish(request* r) {

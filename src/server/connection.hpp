@@ -116,7 +116,6 @@ class connection : public std::enable_shared_from_this<connection> {
   void send(request* r);
   void release(request* r);
   void flush_writes();
-  asio::awaitable<void> writer();
   request* get_request();
   bool version(request& r);
   void run_flush(request* r);
@@ -138,8 +137,11 @@ class connection : public std::enable_shared_from_this<connection> {
 
   std::deque<request*> write_queue_;
   bool writing_ = false;
-  asio::steady_timer write_wake_;
+  bool flush_posted_ = false;
+  std::array<asio::const_buffer, 128> bufs_;  ///< the gather list of the write under way
+  std::array<request*, 64> batch_{};          ///< the requests whose replies it carries
   asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit
+  bool reader_waiting_ = false;
 };
 
 /// Runs a request's operation (on a worker thread). Returns false when the operation completes

@@ -7,6 +7,7 @@
 #include <ninep/core/error.hpp>
 #include <ninep/transport/frame_reader.hpp>
 #include <ninep/wire/codec.hpp>
+#include <optional>
 
 namespace ninep::transport {
 namespace {
@@ -36,10 +37,10 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
     begin_ = 0;
   }
   // Only a started frame is timed: an idle connection between frames may wait indefinitely.
-  asio::steady_timer timer(s_.get_executor());
+  std::optional<asio::steady_timer> timer;
   if (mid_frame) {
-    timer.expires_after(frame_timeout);
-    timer.async_wait([this](std::error_code ec) {
+    timer.emplace(s_.get_executor(), frame_timeout);
+    timer->async_wait([this](std::error_code ec) {
       if (!ec) {
         std::error_code ignored;
         s_.cancel(ignored);
@@ -48,7 +49,7 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
   }
   auto [ec, n] =
       co_await s_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), as_tuple);
-  timer.cancel();
+  if (timer) timer->cancel();
   if (ec == asio::error::eof)
     co_return mid_frame ? make_error_code(errc::need_more)
                         : make_error_code(errc::connection_closed);
