@@ -21,6 +21,10 @@ namespace ninep::server {
 
 using detail::connection;
 
+namespace {
+asio::awaitable<void> serve_connection(std::shared_ptr<connection> c) { co_await c->serve(); }
+}  // namespace
+
 struct file_server::impl {
   detail::shared sh;
   std::vector<std::unique_ptr<asio::io_context>> loops;
@@ -61,7 +65,9 @@ struct file_server::impl {
       conns.push_back(c);
     }
     sh.log(log_level::debug, "connection accepted");
-    asio::co_spawn(loop, c->serve(), asio::detached);
+    // The coroutine must own the connection from the start: on another loop it begins later,
+    // after `c` here is gone (a coroutine's parameters live in its frame; `this` does not).
+    asio::co_spawn(loop, serve_connection(std::move(c)), asio::detached);
   }
 
   asio::awaitable<void> accept_loop(

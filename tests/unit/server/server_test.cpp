@@ -456,6 +456,21 @@ TEST(server_flush, flushed_queued_request_is_never_answered) {
   EXPECT_EQ(fs->cancelled.load(), 1) << "the queued read never reached the backend";
 }
 
+TEST(server_threads, connections_on_every_network_loop_are_served) {
+  // Regression: a connection handed to a second network loop was destroyed before its
+  // coroutine started there, resetting half of the clients.
+  temp_dir d;
+  server::options o;
+  o.network_threads = 2;
+  running_server srv(local(d.path), o);
+  std::vector<std::unique_ptr<raw_client>> clients;
+  for (int i = 0; i < 16; ++i) clients.push_back(std::make_unique<raw_client>(srv.addr));
+  for (auto& c : clients) {
+    as<Rattach>(c->handshake(dialect::v2000L));
+    EXPECT_TRUE(std::holds_alternative<Rgetattr>(c->rpc(Tgetattr{0, dotl::getattr_basic}).body));
+  }
+}
+
 TEST(server_limits, fid_limit) {
   temp_dir d;
   server::options o;
