@@ -16,12 +16,17 @@
 #include <thread>
 
 #include "../../support/raw_client.hpp"
+#include "../../support/server_harness.hpp"
 
 namespace ninep {
 namespace {
 
 using namespace wire;
+using test::as;
+using test::bytes;
 using test::raw_client;
+using test::running_server;
+using test::text;
 namespace stdfs = std::filesystem;
 
 class temp_dir {
@@ -37,46 +42,12 @@ class temp_dir {
   stdfs::path path;
 };
 
-// Runs a file_server on 127.0.0.1:0 in the background for the life of the object.
-class running_server {
- public:
-  running_server(std::shared_ptr<server::filesystem> fs, server::options o = {}) {
-    o.level = server::log_level::error;
-    srv = std::make_unique<server::file_server>(std::move(fs), o);
-    auto ok = srv->listen(*transport::parse_address("tcp!127.0.0.1!0"));
-    if (!ok) throw std::runtime_error("listen: " + ok.error().message());
-    addr = srv->local_address(0);
-    thread = std::thread([this] { srv->run(); });
-  }
-  ~running_server() {
-    srv->stop();
-    thread.join();
-  }
-  std::unique_ptr<server::file_server> srv;
-  transport::address addr;
-  std::thread thread;
-};
-
 std::shared_ptr<server::filesystem> local(const stdfs::path& dir) {
   fs::local_config c;
   c.default_dir = dir;
   auto f = fs::local_fs::make(c);
   if (!f) throw std::runtime_error(f.error().message());
   return std::shared_ptr<server::filesystem>(std::move(*f));
-}
-
-template <class R>
-const R& as(const message& m) {
-  if (!std::holds_alternative<R>(m.body))
-    throw std::runtime_error(fmt::format("unexpected reply {}", m));
-  return std::get<R>(m.body);
-}
-
-std::string text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-std::span<const std::byte> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
 class server_test : public ::testing::Test {

@@ -22,47 +22,18 @@
 #endif
 
 #include "../../support/raw_client.hpp"
+#include "../../support/server_harness.hpp"
 
 namespace ninep {
 namespace {
 
 using namespace wire;
 using namespace std::chrono_literals;
+using test::as;
+using test::bytes;
 using test::raw_client;
-
-// Runs a file_server on 127.0.0.1:0 in the background for the life of the object.
-class running_server {
- public:
-  explicit running_server(std::shared_ptr<server::filesystem> fs, server::options o = {}) {
-    o.level = server::log_level::error;
-    srv = std::make_unique<server::file_server>(std::move(fs), o);
-    auto ok = srv->listen(*transport::parse_address("tcp!127.0.0.1!0"));
-    if (!ok) throw std::runtime_error("listen: " + ok.error().message());
-    addr = srv->local_address(0);
-    thread = std::thread([this] { srv->run(); });
-  }
-  ~running_server() {
-    srv->stop();
-    thread.join();
-  }
-  std::unique_ptr<server::file_server> srv;
-  transport::address addr;
-  std::thread thread;
-};
-
-template <class R>
-const R& as(const message& m) {
-  if (!std::holds_alternative<R>(m.body))
-    throw std::runtime_error(fmt::format("unexpected reply {}", m));
-  return std::get<R>(m.body);
-}
-
-std::string text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-std::span<const std::byte> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using test::running_server;
+using test::text;
 
 // Reads fid `f` (open) from offset 0 to end of file in `count`-byte reads.
 std::string read_fid(raw_client& cl, fid_t f, std::uint32_t count = 8192) {
