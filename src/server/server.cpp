@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -190,5 +192,34 @@ void file_server::stop() {
 void file_server::set_level(log_level l) { impl_->sh.level = static_cast<int>(l); }
 
 const counters& file_server::stats() const { return impl_->sh.stats; }
+
+namespace {
+sigset_t stop_signals() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  return sigs;
+}
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t sigs = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+void run_until_signal(file_server& srv) {
+  sigset_t sigs = stop_signals();
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    srv.stop();
+  });
+  srv.run();
+  // If the server stopped for another reason, wake the signal thread so it can end.
+  ::pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+}
 
 }  // namespace ninep::server

@@ -64,13 +64,7 @@ int serve_main(int argc, char** argv, std::shared_ptr<server::filesystem> fs,
   }
   if (listen.empty()) listen.emplace_back(default_listen);
 
-  // Signals are taken by one thread with sigwait, so no handler runs inside the server.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  server::block_stop_signals();  // before the server starts its threads
 
   server::file_server srv(std::move(fs), opts);
   for (const auto& l : listen) {
@@ -92,14 +86,7 @@ int serve_main(int argc, char** argv, std::shared_ptr<server::filesystem> fs,
                  a.host);
   }
   if (ready) ready(srv);
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    srv.stop();
-  });
-  srv.run();
-  ::pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
+  server::run_until_signal(srv);
   return 0;
 }
 

@@ -83,13 +83,7 @@ int run_serve(serve_options& o) {
   o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
   o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
 
-  // Signals are taken by one thread with sigwait, so no handler runs inside the server.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  server::block_stop_signals();  // before the server starts its threads
 
   // aname "ctl" is the server's own control tree (counters, log level, and diod's null and
   // zero files, so diodload runs unchanged); every other aname goes to the exports.
@@ -142,15 +136,7 @@ int run_serve(serve_options& o) {
                    o.srv.max_msize, a.path);
     }
   }
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    srv.stop();
-  });
-  srv.run();
-  // Wake the signal thread if we stopped for another reason (end of --stdio).
-  ::pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
+  server::run_until_signal(srv);
   for (auto& t : helpers) t.detach();
   return 0;
 }

@@ -76,4 +76,13 @@ class file_server {
   std::unique_ptr<impl> impl_;
 };
 
+/// For programs that serve until told to stop: blocks SIGINT and SIGTERM in the calling thread
+/// (and so in every thread it creates afterwards) and ignores SIGPIPE. Call it first in main(),
+/// before a file_server exists, so that run_until_signal() can take the signals.
+void block_stop_signals();
+
+/// Runs `srv` until SIGINT or SIGTERM (then stops it) or until something else calls stop().
+/// Needs block_stop_signals() first. No signal handler runs: one thread takes them with sigwait.
+void run_until_signal(file_server& srv);
+
 }  // namespace ninep::server
