@@ -87,6 +87,7 @@ request* connection::get_request() {
 
 void connection::release(request* r) {
   r->frame = buffer();
+  r->received = {};
   r->msg = wire::message{};
   r->f1.reset();
   r->f2.reset();
@@ -217,6 +218,12 @@ void connection::send(request* r) {
 // come last, and only then may the old tag be reused (flush(5)).
 void connection::reply_now(request* r) {
   inflight_.erase(r->msg.tag);
+  if (r->received != std::chrono::steady_clock::time_point{}) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - r->received);
+    sh_.stats.record(static_cast<std::uint8_t>(wire::type_of(r->msg.body)),
+                     static_cast<std::uint64_t>(us.count()));
+  }
   std::vector<wire::tag_t> flushers;
   flushers.swap(r->flushers);
   if (r->cancelled || closed_)
@@ -293,6 +300,7 @@ void connection::run_flush(request* r) {
 }
 
 void connection::dispatch(request* r) {
+  r->received = std::chrono::steady_clock::now();
   const wire::tag_t tag = r->msg.tag;
   const auto type = wire::type_of(r->msg.body);
   if (static_cast<int>(type) % 2 != 0 || inflight_.contains(tag)) {

@@ -6,6 +6,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -57,7 +58,8 @@ class connection;
 /// not allocate.
 struct request {
   std::shared_ptr<connection> conn;
-  buffer frame;  ///< owns the bytes `msg` views
+  std::chrono::steady_clock::time_point received;  ///< for the latency counters
+  buffer frame;                                    ///< owns the bytes `msg` views
   wire::message msg;
   fid_ptr f1, f2;  ///< fids named by the request, looked up on receipt
   fid_ptr result;  ///< a fid state to install on completion (walk, attach, open, create)

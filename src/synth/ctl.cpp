@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
+#include <fmt/format.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <ninep/core/error.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/files.hpp>
+#include <ninep/wire/messages.hpp>
 #include <string>
 
 namespace ninep::synth {
@@ -59,6 +62,23 @@ std::shared_ptr<dir> make_ctl_tree(const server::counters& stats,
   (void)d->add("bytes_in", counter(&server::counters::bytes_in));
   (void)d->add("bytes_out", counter(&server::counters::bytes_out));
   (void)d->add("fids", counter(&server::counters::fids));
+  // One line per message type seen: "Twalk 1234", then the latency histogram as
+  // "<2^b us>:<count>" pairs for the non-empty buckets, like Plan 9's iostats.
+  (void)d->add("ops", dynamic_file([&stats](const context&) {
+                 std::string out;
+                 for (std::size_t t = 0; t < stats.by_type.size(); ++t) {
+                   const auto& pt = stats.by_type[t];
+                   const std::uint64_t n = pt.count.load(std::memory_order_relaxed);
+                   if (n == 0) continue;
+                   out += fmt::format("{} {}", wire::type_name(static_cast<std::uint8_t>(t)), n);
+                   for (std::size_t b = 0; b < pt.latency.size(); ++b) {
+                     const std::uint64_t c = pt.latency[b].load(std::memory_order_relaxed);
+                     if (c != 0) out += fmt::format(" <{}us:{}", std::uint64_t{1} << b, c);
+                   }
+                   out += '\n';
+                 }
+                 return out;
+               }));
 
   auto level = std::make_shared<std::atomic<int>>(static_cast<int>(initial));
   (void)d->add("loglevel",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,9 +42,29 @@ struct options {
   log_sink log;
 };
 
-/// Counters, readable while the server runs.
+/// Counters, readable while the server runs (relaxed atomics: each value is exact, a set of
+/// them read together is not a snapshot).
 struct counters {
   std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, fids{0};
+
+  /// Latency buckets: bucket b counts replies sent within [2^(b-1), 2^b) microseconds of the
+  /// request's arrival (bucket 0: under 1 us); the last bucket holds everything slower.
+  static constexpr std::size_t latency_buckets = 24;
+  struct per_type {
+    std::atomic<std::uint64_t> count{0};
+    std::array<std::atomic<std::uint64_t>, latency_buckets> latency{};
+  };
+  /// Indexed by the request's type byte (Twalk = 110, ...).
+  std::array<per_type, 128> by_type{};
+
+  /// Records one answered request of type `t` that took `us` microseconds.
+  void record(std::uint8_t t, std::uint64_t us) noexcept {
+    if (t >= by_type.size()) return;
+    std::size_t b = 0;
+    while (us != 0 && b + 1 < latency_buckets) us >>= 1, ++b;
+    by_type[t].count.fetch_add(1, std::memory_order_relaxed);
+    by_type[t].latency[b].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 /// A 9P server: serves one filesystem over any number of listeners and connections, in all

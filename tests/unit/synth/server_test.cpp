@@ -16,6 +16,7 @@
 #include <ninep/wire/dotl.hpp>
 #include <ninep/wire/format.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 #ifdef NINEP_HAVE_FS
 #include <ninep/fs/local.hpp>
@@ -311,6 +312,23 @@ TEST(synth_server, ctl_counters_and_loglevel) {
   EXPECT_EQ(value("requests"), r1 + 3 + 5 + 10 + 2);
   EXPECT_GT(value("bytes_in"), in1 + 10 * 15);
   EXPECT_EQ(value("fids"), 2u) << "fid 0 and the fid being read";
+
+  // Per message type: the ten Tgetattr, each in exactly one latency bucket.
+  std::istringstream ops(cat(cl, 1, {"ops"}));
+  std::string line;
+  bool found = false;
+  while (std::getline(ops, line)) {
+    if (!line.starts_with("Tgetattr ")) continue;
+    found = true;
+    std::istringstream fields(line.substr(9));
+    std::uint64_t count = 0, in_buckets = 0;
+    fields >> count;
+    EXPECT_EQ(count, 10u) << line;
+    std::string bucket;
+    while (fields >> bucket) in_buckets += std::stoull(bucket.substr(bucket.find(':') + 1));
+    EXPECT_EQ(in_buckets, count) << line;
+  }
+  EXPECT_TRUE(found) << "no Tgetattr line in ctl/ops";
 
   // null and zero, as diodload uses them.
   as<Rwalk>(cl.rpc(Twalk{0, 2, {"null"}}));
