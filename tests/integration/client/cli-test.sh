@@ -90,6 +90,16 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(e["path"
   && pass "ls --json parses" || failed "ls --json parses"
 expect_err "ls missing" "ninep: ls /nope: file does not exist" n ls /nope
 
+# shell: commands from stdin, as a script.
+printf 'cd /tree\npwd\nls\ncat hello.txt\nstat a\ncd nope\n' | n shell >"$work/out" 2>"$work/err" || true
+if grep -qx '/tree' "$work/out" && grep -qx 'a/' "$work/out" &&
+  grep -q 'ninep: cd /tree/nope: file does not exist' "$work/err"; then
+  pass "shell cd/pwd/ls/cat/stat"
+else
+  failed "shell: $(cat "$work/out" "$work/err")"
+fi
+
+
 # stat
 expect_ok "stat" n stat /tree/hello.txt
 grep -q "Size: 6" "$work/out" && pass "stat size" || failed "stat size"
@@ -170,7 +180,7 @@ rm -f "$work/big.bin" "$work/big.back" "$export_dir/big.bin"
 # Bad addresses and help.
 expect_err "bad address" "ninep: ls nonsense!x" "$NINEP" ls 'nonsense!x' /
 expect_err "refused" "ninep: ls tcp!127.0.0.1!1" "$NINEP" ls 'tcp!127.0.0.1!1' /
-for cmd in ls stat cat get put mkdir rm mv ln chmod df; do
+for cmd in ls stat cat get put mkdir rm mv ln chmod df shell; do
   "$NINEP" "$cmd" --help | grep -q "Example:" && pass "$cmd --help" || failed "$cmd --help"
 done
 
