@@ -20,7 +20,7 @@ build: deps
 
 release: deps
 	cmake --preset release
-	cmake --build --preset release -j $(JOBS)
+	cmake --build --preset release -j $(JOBS) --target ninep
 
 # Builds the release binary and serves a demo export on 127.0.0.1:5640.
 run: release
@@ -52,6 +52,8 @@ format-check: deps
 	@git ls-files '*.cpp' '*.hpp' | xargs -r clang-format --dry-run --Werror
 
 bench: release
+	cmake --build --preset release -j $(JOBS) --target wire_bench
+	./build/release/bench/wire_bench
 	./bench/run.sh
 
 clean:
