@@ -5,13 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <asio/basic_socket_acceptor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/use_awaitable.hpp>
 #include <ninep/core/error.hpp>
 #include <ninep/server/server.hpp>
@@ -31,8 +29,7 @@ struct file_server::impl {
   detail::shared sh;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::vector<std::unique_ptr<asio::basic_socket_acceptor<asio::generic::stream_protocol>>>
-      acceptors;
+  std::vector<std::unique_ptr<transport::acceptor>> acceptors;
   std::vector<transport::address> bound;
   std::mutex mu;
   std::vector<std::weak_ptr<connection>> conns;  ///< for stop(); guarded by mu
@@ -72,8 +69,7 @@ struct file_server::impl {
     asio::co_spawn(loop, serve_connection(std::move(c)), asio::detached);
   }
 
-  asio::awaitable<void> accept_loop(
-      asio::basic_socket_acceptor<asio::generic::stream_protocol>& a) {
+  asio::awaitable<void> accept_loop(transport::acceptor& a) {
     const auto tok = asio::experimental::as_tuple(asio::use_awaitable);
     while (!stopping) {
       auto [ec, s] = co_await a.async_accept(tok);
@@ -85,18 +81,9 @@ struct file_server::impl {
         co_await t.async_wait(tok);
         continue;
       }
-      std::string peer = "peer";
-      std::error_code pe;
-      auto ep = s.remote_endpoint(pe);
-      if (!pe && ep.protocol().family() != AF_UNIX) {
-        asio::ip::tcp::endpoint tcp;
-        std::memcpy(tcp.data(), ep.data(), std::min<std::size_t>(ep.size(), sizeof(sockaddr_in6)));
-        peer = fmt::format("{}!{}", tcp.address().to_string(), tcp.port());
-        std::error_code ignored;
-        s.set_option(asio::ip::tcp::no_delay(true), ignored);
-      } else {
-        peer = "unix";
-      }
+      std::string peer = transport::peer_name(s);
+      std::error_code ignored;  // fails on unix sockets, which have no Nagle
+      s.set_option(asio::ip::tcp::no_delay(true), ignored);
       start_connection(std::move(s), std::move(peer));
     }
   }
@@ -111,38 +98,12 @@ file_server::~file_server() {
 }
 
 result<void> file_server::listen(const transport::address& a) {
-  auto& io = *impl_->loops[0];
-  auto eps = transport::resolve(io, a);
-  if (!eps) return fail(eps.error());
-  if (a.type == transport::address::kind::unix_socket) ::unlink(a.path.c_str());
-  std::error_code ec;
-  for (const auto& ep : *eps) {
-    auto acc = std::make_unique<asio::basic_socket_acceptor<asio::generic::stream_protocol>>(io);
-    acc->open(ep.protocol(), ec);
-    if (ec) continue;
-    if (a.type == transport::address::kind::tcp) {
-      acc->set_option(asio::socket_base::reuse_address(true), ec);
-    }
-    acc->bind(ep, ec);
-    if (ec) continue;
-    acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) continue;
-    auto local = acc->local_endpoint();
-    transport::address bound = a;
-    if (a.type == transport::address::kind::tcp) {
-      asio::ip::tcp::endpoint tcp;
-      std::memcpy(tcp.data(), local.data(),
-                  std::min<std::size_t>(local.size(), sizeof(sockaddr_in6)));
-      bound.host = tcp.address().to_string();
-      bound.port = std::to_string(tcp.port());
-    }
-    impl_->bound.push_back(bound);
-    auto& ref = *acc;
-    impl_->acceptors.push_back(std::move(acc));
-    asio::co_spawn(io, impl_->accept_loop(ref), asio::detached);
-    return {};
-  }
-  return fail(ec);
+  auto l = transport::listen(*impl_->loops[0], a);
+  if (!l) return fail(l.error());
+  impl_->bound.push_back(l->bound);
+  impl_->acceptors.push_back(std::make_unique<transport::acceptor>(std::move(l->socket)));
+  asio::co_spawn(*impl_->loops[0], impl_->accept_loop(*impl_->acceptors.back()), asio::detached);
+  return {};
 }
 
 transport::address file_server::local_address(std::size_t n) const { return impl_->bound.at(n); }

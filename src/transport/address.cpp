@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include <unistd.h>
+
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <cstring>
 #include <ninep/core/error.hpp>
 #include <ninep/transport/address.hpp>
 
@@ -83,6 +86,49 @@ result<std::vector<asio::generic::stream_protocol::endpoint>> resolve(asio::io_c
   for (const auto& e : results) out.emplace_back(e.endpoint());
   if (out.empty()) return fail(make_error_code(errc::bad_address));
   return out;
+}
+
+namespace {
+// An endpoint holding a sockaddr_in or sockaddr_in6, as a tcp endpoint.
+asio::ip::tcp::endpoint as_tcp(const asio::generic::stream_protocol::endpoint& ep) {
+  asio::ip::tcp::endpoint tcp;
+  std::memcpy(tcp.data(), ep.data(), std::min<std::size_t>(ep.size(), sizeof(sockaddr_in6)));
+  return tcp;
+}
+}  // namespace
+
+result<listener> listen(asio::io_context& io, const address& a) {
+  auto eps = resolve(io, a);
+  if (!eps) return fail(eps.error());
+  if (a.type == address::kind::unix_socket) ::unlink(a.path.c_str());
+  std::error_code ec;
+  for (const auto& ep : *eps) {
+    acceptor acc(io);
+    acc.open(ep.protocol(), ec);
+    if (ec) continue;
+    if (a.type == address::kind::tcp) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    acc.bind(ep, ec);
+    if (ec) continue;
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) continue;
+    address bound = a;
+    if (a.type == address::kind::tcp) {
+      auto tcp = as_tcp(acc.local_endpoint());
+      bound.host = tcp.address().to_string();
+      bound.port = std::to_string(tcp.port());
+    }
+    return listener{std::move(acc), std::move(bound)};
+  }
+  return fail(ec);
+}
+
+std::string peer_name(const stream& s) {
+  std::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "peer";
+  if (ep.protocol().family() == AF_UNIX) return "unix";
+  auto tcp = as_tcp(ep);
+  return tcp.address().to_string() + "!" + std::to_string(tcp.port());
 }
 
 result<stream> dial(asio::io_context& io, const address& a) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <asio/basic_socket_acceptor.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
 #include <ninep/core/result.hpp>
@@ -38,6 +39,22 @@ using stream = asio::generic::stream_protocol::socket;
 /// errc::bad_address.
 [[nodiscard]] result<std::vector<asio::generic::stream_protocol::endpoint>> resolve(
     asio::io_context& io, const address& a);
+
+/// A listening socket of either kind.
+using acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+
+/// A listener and the address it is bound to (with port 0, the port the kernel chose).
+struct listener {
+  acceptor socket;
+  address bound;
+};
+
+/// Listens on `a` (tcp: SO_REUSEADDR, the first resolved address that binds; unix: replaces a
+/// stale socket file). Errors: as bind(2)/listen(2), and resolve's.
+[[nodiscard]] result<listener> listen(asio::io_context& io, const address& a);
+
+/// The remote end of `s` for logs: `host!port` for tcp, `unix` for unix sockets.
+[[nodiscard]] std::string peer_name(const stream& s);
 
 /// Connects to `a` (blocking). Disables Nagle on tcp. Errors: as connect(2), with resolve's.
 [[nodiscard]] result<stream> dial(asio::io_context& io, const address& a);
