@@ -29,13 +29,15 @@ int run(const cat_args& a) {
       continue;
     }
     std::uint64_t off = 0;
+    std::size_t window = first_read_window;
     for (;;) {
-      auto n = c->read(*f, off, buf, call_opts(a.c));
+      auto n = c->read(*f, off, std::span(buf).first(window), call_opts(a.c));
       if (!n) {
         status = report("cat", display_path(p), n.error());
         break;
       }
       if (*n == 0) break;
+      if (*n == window) window = std::min(window * 2, buf.size());
       if (std::fwrite(buf.data(), 1, *n, stdout) != *n) {
         return report("cat", "stdout", std::error_code(errno, std::generic_category()));
       }

@@ -15,6 +15,10 @@
 
 namespace ninep::tools {
 
+/// Sequential copies (cat, get) read this much first and double the read while reads come back
+/// full, up to their buffer: a small file then costs two Treads, not two pipelines of them.
+inline constexpr std::size_t first_read_window = 64 * 1024;
+
 /// Connection options common to every client subcommand.
 struct client_args {
   std::string address;

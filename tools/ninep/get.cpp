@@ -67,14 +67,16 @@ class getter {
     if (fd < 0) return report("get", local, last_errno());
     auto start = std::chrono::steady_clock::now();
     std::uint64_t off = 0;
+    std::size_t window = first_read_window;
     int status = 0;
     for (;;) {
-      auto n = c_.read(*f, off, buf_, call_opts(a_.c));
+      auto n = c_.read(*f, off, std::span(buf_).first(window), call_opts(a_.c));
       if (!n) {
         status = report("get", display_path(remote), n.error());
         break;
       }
       if (*n == 0) break;
+      if (*n == window) window = std::min(window * 2, buf_.size());
       for (std::size_t done = 0; done < *n;) {
         ssize_t w = ::write(fd, buf_.data() + done, *n - done);
         if (w < 0) {
