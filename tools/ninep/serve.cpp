@@ -144,8 +144,8 @@ int run_serve(serve_options& o) {
 const bool registered = register_command(
     "serve", "Export directories over 9P (9P2000.L, 9P2000.u, 9P2000)", [](CLI::App& app) {
       auto o = std::make_shared<serve_options>();
-      app.description(
-          "Serve DIR (and any --export) to 9P clients. Listens on tcp!127.0.0.1!5640 unless "
+      app.footer(
+          "Serves DIR (and any --export) to 9P clients. Listens on tcp!127.0.0.1!5640 unless "
           "--listen says otherwise; listening beyond loopback needs an explicit address.\n"
           "Example: ninep serve --listen tcp!127.0.0.1!5640 /srv/share\n"
           "Then, in a Linux guest or host: mount -t 9p -o trans=tcp,port=5640,version=9p2000.L "

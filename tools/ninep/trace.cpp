@@ -10,8 +10,8 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -111,8 +111,8 @@ asio::awaitable<void> proxy::accept_loop(transport::acceptor& a, const endpoints
     transport::stream server(io_);
     auto [cec, ep] = co_await asio::async_connect(server, upstream, tok);
     if (cec) {
-      fmt::print(stderr, "ninep trace: {}: cannot reach {}: {}\n", peer,
-                 transport::to_string(to_), cec.message());
+      fmt::print(stderr, "ninep trace: {}: cannot reach {}: {}\n", peer, transport::to_string(to_),
+                 cec.message());
       continue;  // closing `client` tells the client
     }
     server.set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -225,10 +225,10 @@ int run_trace(const trace_options& o) {
 const bool registered = register_command(
     "trace", "Relay a 9P conversation and print every message", [](CLI::App& app) -> run_fn {
       auto o = std::make_shared<trace_options>();
-      app.add_option("-l,--listen", o->listen, "Address to accept clients on")
-          ->option_text("ADDR")
-          ->capture_default_str();
-      app.add_option("-t,--to", o->to, "Address of the 9P server to relay to")
+      app.add_option("-l,--listen", o->listen,
+                     "Address to accept clients on (default tcp!127.0.0.1!5641)")
+          ->option_text("ADDR");
+      app.add_option("-t,--to", o->to, "Address of the 9P server to relay to (required)")
           ->option_text("ADDR")
           ->required();
       app.add_flag("--json", o->log.json,

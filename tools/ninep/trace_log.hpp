@@ -303,9 +303,9 @@ class conversation {
       return false;
     }
     if (size > max_decoded_frame) {
-      malformed(requests, b.first(4),
-                fmt::format("size {} exceeds {} bytes: relayed, not decoded", size,
-                            max_decoded_frame));
+      malformed(
+          requests, b.first(4),
+          fmt::format("size {} exceeds {} bytes: relayed, not decoded", size, max_decoded_frame));
       dir.skip = size - 4;
       return false;
     }
@@ -360,8 +360,7 @@ class conversation {
   }
 
   // Matches a reply to its request; returns the latency, if the request was seen.
-  std::optional<std::uint64_t> reply(const wire::message& m, std::size_t bytes,
-                                     std::string& note) {
+  std::optional<std::uint64_t> reply(const wire::message& m, std::size_t bytes, std::string& note) {
     auto it = pending_.find(m.tag);
     if (it == pending_.end()) {
       note = fmt::format("no request with tag {} is outstanding", m.tag);
@@ -390,9 +389,9 @@ class conversation {
       if (!note.empty()) extra += fmt::format(",\"note\":\"{}\"", json_escape(note));
       t_.line(wall_now_, id_,
               "\"dir\":\"{}\",\"type\":\"{}\",\"tag\":{},\"size\":{}{},\"msg\":\"{}\"}}",
-              requests ? "T" : "R", wire::type_name(static_cast<std::uint8_t>(
-                                        wire::type_of(m.body))),
-              m.tag, bytes, extra, json_escape(fmt::format("{}", wire::trace(m, dialect_))));
+              requests ? "T" : "R",
+              wire::type_name(static_cast<std::uint8_t>(wire::type_of(m.body))), m.tag, bytes,
+              extra, json_escape(fmt::format("{}", wire::trace(m, dialect_))));
       return;
     }
     t_.line(wall_now_, id_, "{} {}{}{}{}", requests ? "->" : "<-", wire::trace(m, dialect_),
