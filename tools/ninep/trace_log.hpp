@@ -90,7 +90,7 @@ struct type_stats {
 };
 
 // JSON string contents for `s` (which the trace formatter already keeps valid UTF-8).
-std::string json_escape(std::string_view s) {
+inline std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
   for (char c : s) {
@@ -106,7 +106,7 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
-std::string hex_preview(std::span<const std::byte> b, std::size_t max = 32) {
+inline std::string hex_preview(std::span<const std::byte> b, std::size_t max = 32) {
   std::string out;
   for (std::size_t i = 0; i < std::min(b.size(), max); ++i)
     out += fmt::format("{:02x}", static_cast<unsigned>(b[i]));
