@@ -52,7 +52,7 @@ format-check: deps
 	@git ls-files '*.cpp' '*.hpp' | xargs -r clang-format --dry-run --Werror
 
 bench: release
-	cmake --build --preset release -j $(JOBS) --target wire_bench
+	cmake --build --preset release -j $(JOBS) --target wire_bench stat_load
 	./build/release/bench/wire_bench
 	./bench/run.sh
 

@@ -3,17 +3,21 @@
 # Side-by-side benchmark of `ninep serve` and Debian's diod, in one run, on the same tmpfs
 # export, over TCP and over a unix socket. Prints ninep/diod ratios (this machine is noisy:
 # compare the ratios, not the absolute figures), server CPU seconds per GiB and per 100k ops,
-# and server memory with 1,000 idle connections and with 100,000 open fids.
+# and server memory with 1,000 idle connections and with 100,000 open fids. Small ops are
+# measured twice: diodload's getattr threads, and our stat_load (one connection, 64 calls in
+# flight, built on the ninep client library) against each server.
 #
-# Usage: bench/run.sh [--quick] [--reps N]     (make bench builds the release binary first)
+# Usage: bench/run.sh [--quick] [--reps N]     (make bench builds the release binaries first)
 #   --quick   1 repetition, 2 s load runs, 256 MiB file (a smoke test of the script)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 ninep=$root/build/release/tools/ninep/ninep
+stat_load=$root/build/release/bench/stat_load
 reps=3
 secs=5
 size_mib=1024
+depth=64
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) reps=1; secs=2; size_mib=256; shift ;;
@@ -25,6 +29,7 @@ for t in diod diodload diodcat python3; do
 	command -v $t >/dev/null || { echo "bench: $t not found (apt-get install diod)" >&2; exit 2; }
 done
 [ -x "$ninep" ] || { echo "bench: $ninep missing: run make release" >&2; exit 2; }
+[ -x "$stat_load" ] || { echo "bench: $stat_load missing: run make bench" >&2; exit 2; }
 
 work=$(mktemp -d /dev/shm/ninep-bench.XXXXXX)
 export_dir=$work/export
@@ -51,6 +56,11 @@ pids+=($dpid)
 	"$export_dir" >"$work/ninep.log" 2>&1 &
 npid=$!
 pids+=($npid)
+# ninep trace in front of ninep serve, logging every message to a file (its cost, issue 4).
+tport=$(free_port)
+"$ninep" trace --listen "tcp!127.0.0.1!$tport" --to "tcp!127.0.0.1!$nport" -o "$work/trace.log" \
+	2>"$work/trace.table" &
+pids+=($!)
 for _ in $(seq 50); do
 	[ -S "$dsock" ] && [ -S "$nsock" ] && break
 	sleep 0.1
@@ -75,6 +85,10 @@ run() {
 	cpu[$key]=$(awk -v d=$((after - before)) -v hz="$hz" -v r="$reps" 'BEGIN {printf "%.3f", d / hz / r}')
 }
 getattr_rate() { diodload -s "$1" -g -n "$2" -r "$secs" 2>&1 | awk '/ops\/s/ {print $2}'; }
+# Without a warm-up, so that the server CPU of a run is that of $secs s at the rate printed.
+stat_rate() {
+	"$stat_load" --depth "$depth" --seconds "$secs" --warmup 0 --aname "$export_dir" "$1" /big
+}
 read_mbs() {
 	local t0 t1
 	t0=$(date +%s.%N)
@@ -99,6 +113,8 @@ for net in tcp unix; do
 		run "getattr/$net/$th/diod" $dpid getattr_rate "$d" $th
 		run "getattr/$net/$th/ninep" $npid getattr_rate "$n" $th
 	done
+	run "stat/$net/diod" $dpid stat_rate "$d"
+	run "stat/$net/ninep" $npid stat_rate "$n"
 	for m in 65536 1048576; do
 		run "read/$net/$m/diod" $dpid read_mbs "$d" $m
 		run "read/$net/$m/ninep" $npid read_mbs "$n" $m
@@ -109,6 +125,13 @@ for m in 65536 1048576; do
 	run "get/$m/diodcat" $dpid read_mbs "127.0.0.1:$dport" $m
 	run "get/$m/ninep-get" $dpid get_mbs "tcp!127.0.0.1!$dport" $m
 done
+# The proxy's cost: the same loads straight to ninep serve and through ninep trace.
+run "trace/getattr/direct" $npid getattr_rate "127.0.0.1:$nport" 1
+run "trace/getattr/traced" $npid getattr_rate "127.0.0.1:$tport" 1
+run "trace/stat/direct" $npid stat_rate "tcp!127.0.0.1!$nport"
+run "trace/stat/traced" $npid stat_rate "tcp!127.0.0.1!$tport"
+run "trace/read/direct" $npid read_mbs "127.0.0.1:$nport" 1048576
+run "trace/read/traced" $npid read_mbs "127.0.0.1:$tport" 1048576
 
 printf '\n%-34s %12s %12s %8s %16s %16s\n' "measure" "diod" "ninep" "ratio" "diod cpu" "ninep cpu"
 for net in tcp unix; do
@@ -120,6 +143,12 @@ for net in tcp unix; do
 			"${result[$k/diod]}" "${result[$k/ninep]}" \
 			"$(echo "${result[$k/ninep]} / ${result[$k/diod]}" | bc -l)" "$dc" "$nc"
 	done
+	k=stat/$net
+	dc=$(awk -v c="${cpu[$k/diod]}" -v r="${result[$k/diod]}" -v s=$secs 'BEGIN {printf "%.2f s/100k", c / (r * s) * 1e5}')
+	nc=$(awk -v c="${cpu[$k/ninep]}" -v r="${result[$k/ninep]}" -v s=$secs 'BEGIN {printf "%.2f s/100k", c / (r * s) * 1e5}')
+	printf '%-34s %12s %12s %7.2fx %16s %16s\n' "stat ops/s $net, $depth in flight" \
+		"${result[$k/diod]}" "${result[$k/ninep]}" \
+		"$(echo "${result[$k/ninep]} / ${result[$k/diod]}" | bc -l)" "$dc" "$nc"
 	for m in 65536 1048576; do
 		k=read/$net/$m
 		dc=$(awk -v c="${cpu[$k/diod]}" -v g="$size_mib" 'BEGIN {printf "%.2f s/GiB", c * 1024 / g}')
@@ -133,6 +162,14 @@ for m in 65536 1048576; do
 	printf '%-34s %12s %12s %7.2fx   (client: diodcat vs ninep get, both from diod)\n' \
 		"get MB/s from diod, msize $((m >> 10))K" "${result[get/$m/diodcat]}" \
 		"${result[get/$m/ninep-get]}" "$(echo "${result[get/$m/ninep-get]} / ${result[get/$m/diodcat]}" | bc -l)"
+done
+printf '\n%-34s %12s %12s %8s\n' "ninep trace (logging to a file)" "direct" "traced" "ratio"
+for what in "getattr/getattr ops/s tcp, 1 thread" "stat/stat ops/s tcp, $depth in flight" \
+	"read/read MB/s tcp, msize 1024K"; do
+	k=trace/${what%%/*}
+	printf '%-34s %12s %12s %7.2fx   (to ninep serve; 1.00x = no cost)\n' "${what#*/}" \
+		"${result[$k/direct]}" "${result[$k/traced]}" \
+		"$(echo "${result[$k/traced]} / ${result[$k/direct]}" | bc -l)"
 done
 
 # Memory: RSS growth with 1,000 idle attached connections, then with 100,000 open fids.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <ninep/wire/dotl.hpp>
+#include <system_error>
 
 #include "client_common.hpp"
 #include "command.hpp"
@@ -26,6 +27,11 @@ int run(const cat_args& a) {
     auto f = c->open(p, wire::dotl::rdonly, call_opts(a.c));
     if (!f) {
       status = report("cat", display_path(p), f.error());
+      continue;
+    }
+    if (f->qid().type & wire::qt::dir) {
+      // 9P2000 directories read as packed stats, which are no use on a terminal.
+      status = report("cat", display_path(p), std::make_error_code(std::errc::is_a_directory));
       continue;
     }
     std::uint64_t off = 0;
