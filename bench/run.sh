@@ -163,14 +163,6 @@ for m in 65536 1048576; do
 		"get MB/s from diod, msize $((m >> 10))K" "${result[get/$m/diodcat]}" \
 		"${result[get/$m/ninep-get]}" "$(echo "${result[get/$m/ninep-get]} / ${result[get/$m/diodcat]}" | bc -l)"
 done
-printf '\n%-34s %12s %12s %8s\n' "ninep trace (logging to a file)" "direct" "traced" "ratio"
-for what in "getattr/getattr ops/s tcp, 1 thread" "stat/stat ops/s tcp, $depth in flight" \
-	"read/read MB/s tcp, msize 1024K"; do
-	k=trace/${what%%/*}
-	printf '%-34s %12s %12s %7.2fx   (to ninep serve; 1.00x = no cost)\n' "${what#*/}" \
-		"${result[$k/direct]}" "${result[$k/traced]}" \
-		"$(echo "${result[$k/traced]} / ${result[$k/direct]}" | bc -l)"
-done
 
 # Memory: RSS growth with 1,000 idle attached connections, then with 100,000 open fids.
 memory() {
@@ -195,4 +187,12 @@ for what in "conns 1000" "fids 100000"; do
 	nm=$(memory $npid "127.0.0.1:$nport" "$1" "$2")
 	printf '%-34s %9s KiB %9s KiB %7.2fx   (RSS growth; lower is better)\n' "memory, $2 $1" "$dm" "$nm" \
 		"$(echo "$nm / ($dm + 1)" | bc -l)"
+done
+printf '\n%-34s %12s %12s %8s\n' "ninep trace (logging to a file)" "direct" "traced" "ratio"
+for what in "getattr/getattr ops/s tcp, 1 thread" "stat/stat ops/s tcp, $depth in flight" \
+	"read/read MB/s tcp, msize 1024K"; do
+	k=trace/${what%%/*}
+	printf '%-34s %12s %12s %7.2fx   (to ninep serve; 1.00x = no cost)\n' "${what#*/}" \
+		"${result[$k/direct]}" "${result[$k/traced]}" \
+		"$(echo "${result[$k/traced]} / ${result[$k/direct]}" | bc -l)"
 done

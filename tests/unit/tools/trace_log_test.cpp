@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The sans-I/O half of `ninep trace` (tools/ninep/trace_log.hpp): latency quantiles, frames cut
 // at every byte boundary, reply matching and flushes.
+#include "trace_log.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <ninep/wire/codec.hpp>
 #include <string>
 #include <vector>
-
-#include "trace_log.hpp"
 
 namespace ninep::tools::tracing {
 namespace {
@@ -147,8 +147,7 @@ TEST(trace_conversation, flags_malformed_frames_and_keeps_going) {
   EXPECT_NE(log.find("!! malformed request (12 bytes, type 120 Tclunk): trailing bytes"),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("-> Tclunk tag 5 fid 1 !! tag 5 reused while outstanding"),
-            std::string::npos)
+  EXPECT_NE(log.find("-> Tclunk tag 5 fid 1 !! tag 5 reused while outstanding"), std::string::npos)
       << log;
   EXPECT_NE(log.find("size 3 is below the 7-byte header"), std::string::npos) << log;
   EXPECT_EQ(out.log.stats(static_cast<std::uint8_t>(wire::msg_type::Tclunk)).count, 2u);
