@@ -4,6 +4,7 @@
 // This file owns the sockets; trace_log.hpp decodes and prints.
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
@@ -191,6 +192,7 @@ int proxy::run(const transport::address& listen_at, const transport::address& to
   });
   asio::co_spawn(io_, accept_loop(l->socket, *upstream), asio::detached);
   io_.run();
+  if (listen_at.type == transport::address::kind::unix_socket) ::unlink(listen_at.path.c_str());
   log_.summary(stderr);
   return 0;
 }
