@@ -20,6 +20,8 @@ namespace {
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Replies gathered into one write: bounded so a burst cannot starve the reader for long.
 constexpr std::size_t max_batch = 64;
+// Busy-polls that find nothing in a row before a connection is no longer polled.
+constexpr int max_poll_misses = 3;
 // Rread/Rreaddir: size[4] type[1] tag[2] count[4].
 constexpr std::uint32_t rread_header = 11;
 
@@ -141,12 +143,26 @@ asio::awaitable<void> connection::serve() {
     // Replies answered inline wait in the queue while more frames are already buffered (they
     // leave in one write); before the reader may wait for the peer, they go out now: sent
     // here, not posted, they leave before the speculative read and the reactor's next turn.
+    std::chrono::steady_clock::time_point idle_since{};
     if (!reader_.has_frame()) {
       serving_ = false;
       flush_writes();
+      if (sh_.opts.poll_window.count() > 0 && inflight_.empty() && !writing_ && !closed_ &&
+          sh_.live_connections.load(std::memory_order_relaxed) <= sh_.opts.network_threads) {
+        if (poll_misses_ < max_poll_misses) {
+          poll_misses_ = poll() ? 0 : poll_misses_ + 1;
+        } else {
+          idle_since = std::chrono::steady_clock::now();
+        }
+      }
     }
     auto frame = co_await reader_.read(msize_, sh_.opts.frame_timeout);
     serving_ = true;
+    // Polling stopped after a few misses; a peer that comes back soon is polled for again.
+    // "Soon" is lenient: this wait includes the reactor's sleep and wakeup.
+    if (idle_since != std::chrono::steady_clock::time_point{} &&
+        std::chrono::steady_clock::now() - idle_since < 4 * sh_.opts.poll_window)
+      poll_misses_ = 0;
     if (!frame) {
       if (frame.error() != make_error_code(errc::connection_closed))
         sh_.log(log_level::info, fmt::format("{}: closing: {}", peer_, frame.error().message()));
@@ -182,6 +198,19 @@ asio::awaitable<void> connection::serve() {
   }
   serving_ = false;
   close();
+}
+
+// Busy-polls the socket for the next frame (options::poll_window). Only called with nothing
+// in flight: no worker completion can be waiting behind the loop meanwhile. True if a whole
+// frame came in time.
+bool connection::poll() {
+  const auto deadline = std::chrono::steady_clock::now() + sh_.opts.poll_window;
+  while (!reader_.has_frame()) {
+    auto ec = reader_.try_fill();
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return reader_.has_frame();
+  }
+  return true;
 }
 
 // Writes queued replies, up to max_batch per gather write. Replies finished in the same turn

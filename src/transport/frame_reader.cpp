@@ -58,6 +58,21 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
   co_return std::error_code{};
 }
 
+std::error_code frame_reader::try_fill() noexcept {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (end_ == buf_.size()) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (end_ == buf_.size()) return make_error_code(errc::need_more);
+  }
+  std::error_code ec;
+  std::size_t n = s_.read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), ec);
+  end_ += n;
+  if (!ec && n == 0) ec = make_error_code(errc::connection_closed);
+  return ec;
+}
+
 asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
                                                    std::chrono::milliseconds frame_timeout) {
   while (end_ - begin_ < 4) {

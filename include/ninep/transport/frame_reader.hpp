@@ -11,6 +11,7 @@
 #include <ninep/core/buffer.hpp>
 #include <ninep/core/result.hpp>
 #include <ninep/transport/address.hpp>
+#include <system_error>
 
 namespace ninep::transport {
 
@@ -51,6 +52,11 @@ class frame_reader {
       size = (size << 8) | std::to_integer<std::uint32_t>(buf_[begin_ + i]);
     return size <= end_ - begin_;
   }
+
+  /// Takes what the stream holds right now into the buffer, without waiting (the stream must be
+  /// in non-blocking mode). Returns would_block when nothing is there yet; end of stream and
+  /// errors are left for read() to report, with another code.
+  std::error_code try_fill() noexcept;
 
  private:
   asio::awaitable<std::error_code> fill(std::chrono::milliseconds frame_timeout, bool mid_frame);
