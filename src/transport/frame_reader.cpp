@@ -91,6 +91,16 @@ asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
 
   if (size - have > buf_.size() / 2) {
     // A large frame (a big Twrite or Rread): read its rest straight into place, uncopied.
+    // On a non-blocking stream (the server's), take what has already arrived first: usually
+    // the whole frame, and then no timer is armed (each costs a timerfd_settime).
+    if (s_.non_blocking()) {
+      std::error_code ec;
+      while (have < size && !ec)
+        have += s_.read_some(asio::buffer(frame.data() + have, size - have), ec);
+      if (have == size) co_return frame;
+      if (ec == asio::error::eof) co_return fail(make_error_code(errc::need_more));
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
+    }
     asio::steady_timer timer(s_.get_executor());
     timer.expires_after(frame_timeout);
     timer.async_wait([this](std::error_code ec) {
