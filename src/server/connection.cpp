@@ -207,6 +207,8 @@ bool connection::poll() {
   const auto deadline = std::chrono::steady_clock::now() + sh_.opts.poll_window;
   while (!reader_.has_frame()) {
     auto ec = reader_.try_fill();
+    // need_more: the buffer is full with the start of a large frame; read() takes the rest.
+    if (ec == make_error_code(errc::need_more)) return true;
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return false;
     if (std::chrono::steady_clock::now() >= deadline) return reader_.has_frame();
   }
