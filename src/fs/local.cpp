@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <ninep/fs/local.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <unordered_map>
@@ -98,6 +99,23 @@ struct export_root {
   bool is_root(const entry& e) const noexcept { return e.dev == root->dev && e.ino == root->ino; }
 };
 
+/// A 4-byte mutex (std::mutex takes 40): every fid has a node, and a client may hold a hundred
+/// thousand of them. Contention is rare (two requests on one fid at once), so no spinning.
+class small_mutex {
+ public:
+  void lock() noexcept {
+    while (state_.exchange(1, std::memory_order_acquire) != 0)
+      state_.wait(1, std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    state_.store(0, std::memory_order_release);
+    state_.notify_one();
+  }
+
+ private:
+  std::atomic<int> state_{0};
+};
+
 /// A node: an entry plus the state of one fid's open (the open file description).
 class local_node final : public server::node {
  public:
@@ -111,10 +129,11 @@ class local_node final : public server::node {
 
   const std::shared_ptr<const export_root> exp;  // shared: a node may outlive its local_fs
   const entry_ptr ent;
-  std::mutex open_mu;            // serializes open()
   std::atomic<int> open_fd{-1};  // set once by open()/create(), closed by the destructor
   int open_flags = 0;            // written before open_fd is published
-  std::mutex dir_mu;             // serializes readdir's lseek + getdents64 on open_fd
+  // Serializes open(), and readdir's lseek + getdents64 on open_fd. One lock for both: a
+  // readdir needs the node open, so the two never wait for each other in practice.
+  small_mutex mu;
 };
 
 std::uint32_t qid_version(std::int64_t mtime_sec, std::int64_t mtime_nsec, std::uint64_t size) {
@@ -640,7 +659,7 @@ result<server::opened> local_fs::open(const server::context& cx, server::node& n
   if (s_->config.read_only && writes(flags)) return fail_with(EROFS);
   return s_->on(cx, node, [&](local_node& n) -> result<server::opened> {
     if (n.ent->is_symlink()) return fail_with(ELOOP);
-    std::lock_guard lk(n.open_mu);
+    std::lock_guard lk(n.mu);
     if (n.open_fd.load() >= 0) return fail_with(EBADF);
     const int f = (flags & ~stripped_flags) | O_CLOEXEC;
     // Reopens exactly the inode walk found, whatever its name has become meanwhile.
@@ -732,7 +751,7 @@ result<void> local_fs::readdir(const server::context& cx, server::node& node, st
     // under one lock. Cookies are the host's d_off values, which the filesystem keeps valid
     // across deletions (ext4 hashes, tmpfs stable offsets), so a client resuming from one
     // neither repeats nor loses the entries that remain.
-    std::lock_guard lk(n.dir_mu);
+    std::lock_guard lk(n.mu);
     if (lseek(fd, static_cast<off_t>(cookie), SEEK_SET) < 0) return fail_errno();
     alignas(8) std::byte buf[16384];
     for (;;) {

@@ -20,6 +20,8 @@ namespace {
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Replies gathered into one write: bounded so a burst cannot starve the reader for long.
 constexpr std::size_t max_batch = 64;
+// Busy-polls that find nothing in a row before a connection is no longer polled.
+constexpr int max_poll_misses = 3;
 // Rread/Rreaddir: size[4] type[1] tag[2] count[4].
 constexpr std::uint32_t rread_header = 11;
 
@@ -56,6 +58,9 @@ connection::connection(shared& sh, transport::stream s, std::string peer)
       read_wake_(sock_.get_executor()) {
   dialect_ = wire::dialect::v2000;
   sh_.stats.connections++;
+  // flush_writes() first tries a plain send on the network thread: it must never block.
+  std::error_code ignored;
+  sock_.non_blocking(true, ignored);
 }
 
 connection::~connection() {
@@ -129,11 +134,35 @@ asio::awaitable<void> connection::serve() {
     while (inflight_.size() >= sh_.opts.max_inflight && !closed_) {
       read_wake_.expires_at(asio::steady_timer::time_point::max());
       reader_waiting_ = true;
+      serving_ = false;
+      flush_writes();
       co_await read_wake_.async_wait(as_tuple);
       reader_waiting_ = false;
     }
     if (closed_) break;
+    // Replies answered inline wait in the queue while more frames are already buffered (they
+    // leave in one write); before the reader may wait for the peer, they go out now: sent
+    // here, not posted, they leave before the speculative read and the reactor's next turn.
+    std::chrono::steady_clock::time_point idle_since{};
+    if (!reader_.has_frame()) {
+      serving_ = false;
+      flush_writes();
+      if (sh_.opts.poll_window.count() > 0 && inflight_.empty() && !writing_ && !closed_ &&
+          sh_.live_connections.load(std::memory_order_relaxed) <= sh_.opts.network_threads) {
+        if (poll_misses_ < max_poll_misses) {
+          poll_misses_ = poll() ? 0 : poll_misses_ + 1;
+        } else {
+          idle_since = std::chrono::steady_clock::now();
+        }
+      }
+    }
     auto frame = co_await reader_.read(msize_, sh_.opts.frame_timeout);
+    serving_ = true;
+    // Polling stopped after a few misses; a peer that comes back soon is polled for again.
+    // "Soon" is lenient: this wait includes the reactor's sleep and wakeup.
+    if (idle_since != std::chrono::steady_clock::time_point{} &&
+        std::chrono::steady_clock::now() - idle_since < 4 * sh_.opts.poll_window)
+      poll_misses_ = 0;
     if (!frame) {
       if (frame.error() != make_error_code(errc::connection_closed))
         sh_.log(log_level::info, fmt::format("{}: closing: {}", peer_, frame.error().message()));
@@ -167,36 +196,76 @@ asio::awaitable<void> connection::serve() {
       sh_.log(log_level::trace, fmt::format("{} <- {}", peer_, wire::trace(r->msg, dialect_)));
     dispatch(r);
   }
+  serving_ = false;
   close();
 }
 
+// Busy-polls the socket for the next frame (options::poll_window). Only called with nothing
+// in flight: no worker completion can be waiting behind the loop meanwhile. True if a whole
+// frame came in time.
+bool connection::poll() {
+  const auto deadline = std::chrono::steady_clock::now() + sh_.opts.poll_window;
+  while (!reader_.has_frame()) {
+    auto ec = reader_.try_fill();
+    // need_more: the buffer is full with the start of a large frame; read() takes the rest.
+    if (ec == make_error_code(errc::need_more)) return true;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return reader_.has_frame();
+  }
+  return true;
+}
+
 // Writes queued replies, up to max_batch per gather write. Replies finished in the same turn
-// of the loop leave together: send() only schedules this, once.
+// of the loop leave together: send() only schedules this, once. The write is first tried right
+// here (the socket is non-blocking): usually it all fits in the socket buffer, and the reply
+// leaves without a trip through the reactor. Only what does not fit waits for async_write.
 void connection::flush_writes() {
   flush_posted_ = false;
-  if (writing_ || write_queue_.empty()) return;
-  if (closed_) {
-    for (request* r : write_queue_) release(r);
-    write_queue_.clear();
-    return;
+  while (!writing_ && !write_queue_.empty()) {
+    if (closed_) {
+      for (request* r : write_queue_) release(r);
+      write_queue_.clear();
+      return;
+    }
+    std::size_t n = 0, nb = 0, total = 0;
+    while (!write_queue_.empty() && n < max_batch) {
+      request* r = write_queue_.front();
+      write_queue_.pop_front();
+      batch_[n++] = r;
+      bufs_[nb++] = asio::buffer(r->out.data(), r->out_len);
+      total += r->out_len;
+      if (r->payload_len) {
+        bufs_[nb++] = asio::buffer(r->payload.data(), r->payload_len);
+        total += r->payload_len;
+      }
+    }
+    std::error_code err;
+    std::size_t sent = sock_.write_some(std::span<const asio::const_buffer>(bufs_.data(), nb), err);
+    if (err == asio::error::would_block || err == asio::error::try_again) err = {}, sent = 0;
+    sh_.stats.bytes_out += sent;
+    if (!err && sent == total) {
+      for (std::size_t i = 0; i < n; ++i) release(batch_[i]);
+      continue;
+    }
+    if (err) {
+      for (std::size_t i = 0; i < n; ++i) release(batch_[i]);
+      close();
+      return;
+    }
+    // Partly sent: skip what left, hand the rest to the reactor.
+    std::size_t first = 0;
+    while (sent >= bufs_[first].size()) sent -= bufs_[first++].size();
+    bufs_[first] += sent;
+    writing_ = true;
+    asio::async_write(sock_, std::span<const asio::const_buffer>(bufs_.data() + first, nb - first),
+                      [self = shared_from_this(), n](std::error_code ec, std::size_t written) {
+                        self->writing_ = false;
+                        self->sh_.stats.bytes_out += written;
+                        for (std::size_t i = 0; i < n; ++i) self->release(self->batch_[i]);
+                        if (ec) self->close();
+                        self->flush_writes();
+                      });
   }
-  std::size_t n = 0, nb = 0;
-  while (!write_queue_.empty() && n < max_batch) {
-    request* r = write_queue_.front();
-    write_queue_.pop_front();
-    batch_[n++] = r;
-    bufs_[nb++] = asio::buffer(r->out.data(), r->out_len);
-    if (r->payload_len) bufs_[nb++] = asio::buffer(r->payload.data(), r->payload_len);
-  }
-  writing_ = true;
-  asio::async_write(sock_, std::span<const asio::const_buffer>(bufs_.data(), nb),
-                    [self = shared_from_this(), n](std::error_code ec, std::size_t written) {
-                      self->writing_ = false;
-                      self->sh_.stats.bytes_out += written;
-                      for (std::size_t i = 0; i < n; ++i) self->release(self->batch_[i]);
-                      if (ec) self->close();
-                      self->flush_writes();
-                    });
 }
 
 void connection::send(request* r) {
@@ -208,7 +277,8 @@ void connection::send(request* r) {
       sh_.log(log_level::trace, fmt::format("{} -> {}", peer_, wire::trace(*m, dialect_)));
   }
   write_queue_.push_back(r);
-  if (!writing_ && !flush_posted_) {
+  // While serve() handles frames it flushes itself before it next waits for the peer.
+  if (!writing_ && !flush_posted_ && !serving_) {
     flush_posted_ = true;
     asio::post(sock_.get_executor(), [self = shared_from_this()] { self->flush_writes(); });
   }

@@ -118,6 +118,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void send(request* r);
   void release(request* r);
   void flush_writes();
+  bool poll();
   request* get_request();
   bool version(request& r);
   void run_flush(request* r);
@@ -140,6 +141,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<request*> write_queue_;
   bool writing_ = false;
   bool flush_posted_ = false;
+  bool serving_ = false;  ///< serve() is handling frames and will flush before it next waits
+  int poll_misses_ = 0;   ///< busy-polls in a row that found no request (see poll())
   std::array<asio::const_buffer, 128> bufs_;  ///< the gather list of the write under way
   std::array<request*, 64> batch_{};          ///< the requests whose replies it carries
   asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit

@@ -58,6 +58,21 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
   co_return std::error_code{};
 }
 
+std::error_code frame_reader::try_fill() noexcept {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (end_ == buf_.size()) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (end_ == buf_.size()) return make_error_code(errc::need_more);
+  }
+  std::error_code ec;
+  std::size_t n = s_.read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), ec);
+  end_ += n;
+  if (!ec && n == 0) ec = make_error_code(errc::connection_closed);
+  return ec;
+}
+
 asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
                                                    std::chrono::milliseconds frame_timeout) {
   while (end_ - begin_ < 4) {
@@ -76,6 +91,16 @@ asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
 
   if (size - have > buf_.size() / 2) {
     // A large frame (a big Twrite or Rread): read its rest straight into place, uncopied.
+    // On a non-blocking stream (the server's), take what has already arrived first: usually
+    // the whole frame, and then no timer is armed (each costs a timerfd_settime).
+    if (s_.non_blocking()) {
+      std::error_code ec;
+      while (have < size && !ec)
+        have += s_.read_some(asio::buffer(frame.data() + have, size - have), ec);
+      if (have == size) co_return frame;
+      if (ec == asio::error::eof) co_return fail(make_error_code(errc::need_more));
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
+    }
     asio::steady_timer timer(s_.get_executor());
     timer.expires_after(frame_timeout);
     timer.async_wait([this](std::error_code ec) {

@@ -31,6 +31,7 @@ struct serve_options {
   std::string log_level = "info";
   server::options srv;
   unsigned frame_timeout_ms = 30000;
+  unsigned poll_us = 50;
 };
 
 // Copies bytes from `in` to `out` until end of file or error; then shuts `out` for writing.
@@ -82,6 +83,7 @@ int run_serve(serve_options& o) {
       {"trace", server::log_level::trace}};
   o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
   o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
+  o.srv.poll_window = std::chrono::microseconds(o.poll_us);
 
   server::block_stop_signals();  // before the server starts its threads
 
@@ -178,6 +180,10 @@ const bool registered = register_command(
           ->capture_default_str();
       app.add_option("--network-threads", o->srv.network_threads, "Threads running network loops")
           ->capture_default_str();
+      app.add_option("--poll-us", o->poll_us,
+                     "Busy-poll an idle connection this long before sleeping (0: never)")
+          ->capture_default_str()
+          ->check(CLI::Range(0u, 10000u));
       app.add_option("--log-level", o->log_level, "error, warn, info, debug or trace")
           ->capture_default_str()
           ->check(CLI::IsMember({"error", "warn", "info", "debug", "trace"}));

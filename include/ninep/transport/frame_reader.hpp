@@ -5,10 +5,13 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <ninep/core/buffer.hpp>
 #include <ninep/core/result.hpp>
 #include <ninep/transport/address.hpp>
+#include <system_error>
 
 namespace ninep::transport {
 
@@ -39,6 +42,21 @@ class frame_reader {
   /// asio errors (including operation_aborted after the timeout).
   asio::awaitable<result<buffer>> read(std::uint32_t msize,
                                        std::chrono::milliseconds frame_timeout);
+
+  /// Whether a whole frame is already buffered, so that read() returns it without waiting for
+  /// the stream.
+  bool has_frame() const noexcept {
+    if (end_ - begin_ < 4) return false;
+    std::uint32_t size = 0;
+    for (int i = 3; i >= 0; --i)
+      size = (size << 8) | std::to_integer<std::uint32_t>(buf_[begin_ + i]);
+    return size <= end_ - begin_;
+  }
+
+  /// Takes what the stream holds right now into the buffer, without waiting (the stream must be
+  /// in non-blocking mode). Returns would_block when nothing is there yet; end of stream and
+  /// errors are left for read() to report, with another code.
+  std::error_code try_fill() noexcept;
 
  private:
   asio::awaitable<std::error_code> fill(std::chrono::milliseconds frame_timeout, bool mid_frame);

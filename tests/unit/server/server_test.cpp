@@ -442,6 +442,66 @@ TEST(server_threads, connections_on_every_network_loop_are_served) {
   }
 }
 
+// A frame that starts must complete within frame_timeout: small frames (read through the
+// reader's buffer) and large ones (whose body is read straight into place) alike.
+TEST(server_frames, stalled_frames_are_cut_off) {
+  temp_dir d;
+  server::options o;
+  o.frame_timeout = std::chrono::milliseconds(200);
+  running_server srv(local(d.path), o);
+  raw_client good(srv.addr);
+  good.handshake(dialect::v2000L);
+  raw_client small(srv.addr);
+  small.handshake(dialect::v2000L);
+  const unsigned char part[] = {19, 0, 0, 0, 24, 1};  // 6 bytes of a 19-byte Tgetattr
+  small.send_bytes(std::as_bytes(std::span(part)));
+  raw_client large(srv.addr);
+  large.handshake(dialect::v2000L);
+  std::vector<std::byte> head(200);
+  const std::uint32_t size = 60000;
+  for (int i = 0; i < 4; ++i) head[i] = std::byte(size >> (8 * i));
+  head[4] = std::byte(118);  // Twrite; its body never completes
+  large.send_bytes(head);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(small.closed_by_peer());
+  EXPECT_TRUE(large.closed_by_peer());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_TRUE(std::holds_alternative<Rgetattr>(good.rpc(Tgetattr{0, dotl::getattr_basic}).body));
+}
+
+// A large frame whose body arrives in pieces, with pauses: the server takes what is there,
+// then waits for the rest. With and without busy-polling.
+TEST(server_frames, large_write_in_pieces) {
+  for (auto poll : {std::chrono::microseconds(0), std::chrono::microseconds(50)}) {
+    temp_dir d;
+    std::ofstream(d.path / "f") << "";
+    server::options o;
+    o.poll_window = poll;
+    running_server srv(local(d.path), o);
+    raw_client cl(srv.addr);
+    cl.handshake(dialect::v2000L);
+    as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+    as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdwr}));
+    std::string data(60000, 'x');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+    wire::message m{5, Twrite{1, 0, payload{bytes(data)}}};
+    std::vector<std::byte> out(wire::encoded_size(m, dialect::v2000L));
+    ASSERT_TRUE(wire::encode(m, dialect::v2000L, out));
+    for (std::size_t off = 0; off < out.size(); off += 7000) {
+      cl.send_bytes(std::span(out).subspan(off, std::min<std::size_t>(7000, out.size() - off)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    auto r = cl.recv();
+    EXPECT_EQ(r.tag, 5);
+    EXPECT_EQ(as<Rwrite>(r).count, data.size());
+    EXPECT_EQ(text(as<Rread>(cl.rpc(Tread{1, 0, 60000})).data.data), data);
+    // Small requests one after another (the busy-polled case), then idle, then again.
+    for (int i = 0; i < 50; ++i) as<Rgetattr>(cl.rpc(Tgetattr{1, dotl::getattr_basic}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 5; ++i) as<Rgetattr>(cl.rpc(Tgetattr{1, dotl::getattr_basic}));
+  }
+}
+
 TEST(server_limits, fid_limit) {
   temp_dir d;
   server::options o;
