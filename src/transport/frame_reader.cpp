@@ -28,6 +28,23 @@ buffer frame_pools::get(std::size_t n) const {
   return buffer(n);
 }
 
+void frame_reader::arm(asio::steady_timer& timer, std::chrono::milliseconds timeout) {
+  timer.expires_after(timeout);
+  timer.async_wait([gen = std::weak_ptr(timer_generation_), armed = *timer_generation_,
+                    s = &s_](std::error_code ec) {
+    auto live = gen.lock();  // the reader, and so its stream, still exist
+    if (!ec && live && *live == armed) {
+      std::error_code ignored;
+      s->cancel(ignored);
+    }
+  });
+}
+
+void frame_reader::disarm(asio::steady_timer& timer) noexcept {
+  ++*timer_generation_;
+  timer.cancel();
+}
+
 asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds frame_timeout,
                                                     bool mid_frame) {
   if (begin_ == end_) begin_ = end_ = 0;
@@ -38,18 +55,10 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
   }
   // Only a started frame is timed: an idle connection between frames may wait indefinitely.
   std::optional<asio::steady_timer> timer;
-  if (mid_frame) {
-    timer.emplace(s_.get_executor(), frame_timeout);
-    timer->async_wait([this](std::error_code ec) {
-      if (!ec) {
-        std::error_code ignored;
-        s_.cancel(ignored);
-      }
-    });
-  }
+  if (mid_frame) arm(timer.emplace(s_.get_executor()), frame_timeout);
   auto [ec, n] =
       co_await s_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), as_tuple);
-  if (timer) timer->cancel();
+  if (timer) disarm(*timer);
   if (ec == asio::error::eof)
     co_return mid_frame ? make_error_code(errc::need_more)
                         : make_error_code(errc::connection_closed);
@@ -102,16 +111,10 @@ asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
     }
     asio::steady_timer timer(s_.get_executor());
-    timer.expires_after(frame_timeout);
-    timer.async_wait([this](std::error_code ec) {
-      if (!ec) {
-        std::error_code ignored;
-        s_.cancel(ignored);
-      }
-    });
+    arm(timer, frame_timeout);
     auto [ec, n] =
         co_await asio::async_read(s_, asio::buffer(frame.data() + have, size - have), as_tuple);
-    timer.cancel();
+    disarm(timer);
     if (ec == asio::error::eof) co_return fail(make_error_code(errc::need_more));
     if (ec) co_return fail(ec);
     co_return frame;

@@ -60,8 +60,14 @@ class frame_reader {
 
  private:
   asio::awaitable<std::error_code> fill(std::chrono::milliseconds frame_timeout, bool mid_frame);
+  // Starts `timer`, which cancels the stream's reads when it expires, unless disarm() (or the
+  // reader's destruction) comes first. A timer that has already fired has its handler queued,
+  // and cancelling the timer does not recall it: the generation check does.
+  void arm(asio::steady_timer& timer, std::chrono::milliseconds timeout);
+  void disarm(asio::steady_timer& timer) noexcept;
 
   stream& s_;
+  std::shared_ptr<std::uint64_t> timer_generation_ = std::make_shared<std::uint64_t>(0);
   frame_pools pools_;
   std::array<std::byte, 8192> buf_{};  // small frames, many per read; large ones bypass it
   std::size_t begin_ = 0, end_ = 0;

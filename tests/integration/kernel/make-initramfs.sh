@@ -9,6 +9,7 @@
 # The per-run workload is NOT in here: run-guest.sh appends a second, tiny cpio
 # (the kernel unpacks concatenated archives), so the base is built once.
 #
+# Concurrent runs (ctest -j) are safe: each writes its own temporary files and renames them.
 # Usage: make-initramfs.sh OUTDIR
 # Env:   NINEP_GUEST_KERNEL=/boot/vmlinuz-X  (default: newest in /boot)
 #        CC                                   (default: cc) for ninep-helper
@@ -112,8 +113,8 @@ echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-	gzip -1 >"$out/initramfs.cpio.gz.tmp"
-mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
+	gzip -1 >"$out/initramfs.cpio.gz.tmp.$$"
+mv "$out/initramfs.cpio.gz.tmp.$$" "$out/initramfs.cpio.gz"
 
 # vmlinux for PVH boot: the bzImage payload is compressed; find the stream by
 # its magic and decompress it. The result must be an ELF with a PVH note
@@ -127,16 +128,16 @@ extract_vmlinux() {
 		decomp=${pair#*:}
 		# Byte offsets of the magic in the image (usually exactly one).
 		for off in $(LC_ALL=C grep -obUaP "$(echo "$magic" | sed 's/../\\x&/g')" "$kernel" | cut -d: -f1); do
-			if tail -c +$((off + 1)) "$kernel" | $decomp >"$out/vmlinux.tmp" 2>/dev/null ||
-				[ -s "$out/vmlinux.tmp" ]; then
-				if head -c 4 "$out/vmlinux.tmp" | grep -q $'^\x7fELF'; then
-					mv "$out/vmlinux.tmp" "$out/vmlinux"
+			if tail -c +$((off + 1)) "$kernel" | $decomp >"$out/vmlinux.tmp.$$" 2>/dev/null ||
+				[ -s "$out/vmlinux.tmp.$$" ]; then
+				if head -c 4 "$out/vmlinux.tmp.$$" | grep -q $'^\x7fELF'; then
+					mv "$out/vmlinux.tmp.$$" "$out/vmlinux"
 					return 0
 				fi
 			fi
 		done
 	done
-	rm -f "$out/vmlinux.tmp"
+	rm -f "$out/vmlinux.tmp.$$"
 	return 1
 }
 if ! extract_vmlinux; then

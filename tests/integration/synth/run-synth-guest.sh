@@ -45,8 +45,9 @@ tpid=
 cat "$log.trace-table"
 python3 "$here/../trace/trace-check.py" text "$log.trace" && echo "ok - every trace line decodes" || status=1
 t=$(grep -c -- ' -> T' "$log.trace") r=$(grep -c -- ' <- R' "$log.trace")
-if [ "$t" -gt 100 ] && [ "$t" = "$r" ] && ! grep -q '!!' "$log.trace"; then
-	echo "ok - kernel conversation through ninep trace: $t requests, $r replies, no anomalies"
+u=$(sed -n 's/.* \([0-9]*\) request(s) never answered/\1/p' "$log.trace-table")
+if [ "$t" -gt 100 ] && [ "$t" = "$((r + u))" ] && ! grep -q '!!' "$log.trace"; then
+	echo "ok - kernel conversation through ninep trace: $t requests, $r replies, $u unanswered at close, no anomalies"
 else
 	echo "not ok - trace: $t requests, $r replies"; grep '!!' "$log.trace" | head -5; status=1
 fi

@@ -86,7 +86,11 @@ check "ninep cat of a missing file through the proxy fails with the server's err
 stop_trace
 check "every line of the log is an event or a decoded message" python3 "$check_py" text "$work/ninep.log"
 check "no malformed frames in a real conversation" [ "$(lines ninep '!! malformed')" = 0 ]
-check "as many replies as requests" [ "$(lines ninep ' -> T')" = "$(lines ninep ' <- R')" ]
+# A client may hang up with a request outstanding (the CLI clunks in the background as it
+# exits): such requests are counted as unanswered when the connection closes.
+unanswered=$(sed -n 's/.* \([0-9]*\) request(s) never answered/\1/p' "$work/ninep.table")
+check "every request answered or counted unanswered ($unanswered)" \
+  [ "$(lines ninep ' -> T')" = "$(($(lines ninep ' <- R') + unanswered))" ]
 check "each dialect was decoded as negotiated" \
   bash -c "grep -q 'Rversion .*\"9P2000.L\"' '$work/ninep.log' && grep -q 'Rversion .*\"9P2000.u\"' '$work/ninep.log' && grep -q 'Rreaddir' '$work/ninep.log' && grep -q 'Rstat ' '$work/ninep.log'"
 check "the error reply is shown" grep -q "<- Rlerror tag .* ecode 2" "$work/ninep.log"
