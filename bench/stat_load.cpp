@@ -5,7 +5,6 @@
 // as a bare number on stdout (-v: details on stderr). bench/run.sh runs it against diod and
 // against `ninep serve`.
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/co_spawn.hpp>
@@ -25,6 +24,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "client_common.hpp"
+
 namespace {
 
 using namespace ninep;
@@ -32,12 +33,8 @@ using clock_type = std::chrono::steady_clock;
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 struct load_args {
-  std::string address;
+  tools::client_args c;  // ADDR, --dialect, --msize, --uname, --aname as the ninep CLI has them
   std::string path;
-  std::string aname;
-  std::string uname;
-  std::string dialect = "auto";
-  std::uint32_t msize = 65536;  // as diodload
   unsigned depth = 64;
   double seconds = 5;
   double warmup = 0.5;
@@ -65,7 +62,7 @@ struct load_state {
 /// Prints `stat_load: WHAT ADDR DETAIL: REASON` to stderr.
 void report(const load_args& a, std::string_view what, std::string_view detail,
             std::string_view reason) {
-  fmt::print(stderr, "stat_load: {} {}{}{}: {}\n", what, a.address, detail.empty() ? "" : " ",
+  fmt::print(stderr, "stat_load: {} {}{}{}: {}\n", what, a.c.address, detail.empty() ? "" : " ",
              detail, reason);
 }
 
@@ -74,7 +71,7 @@ asio::awaitable<void> worker(load_state& st) {
   const wire::qid want = st.f.qid();
   for (auto now = clock_type::now(); !st.failed && now < st.end;) {
     ++st.in_flight;
-    auto a = co_await st.s->stat(st.f);
+    auto a = co_await st.s->stat(st.f, tools::call_opts(st.args.c));
     now = clock_type::now();
     if (now >= st.measure_from) {
       ++st.ops;
@@ -103,7 +100,7 @@ asio::awaitable<void> run_load(asio::io_context& io, transport::stream sock, cli
   auto started = co_await client::session::start(std::move(sock), std::move(o));
   if (!started) {
     st.failed = true;
-    report(a, "attach", a.aname.empty() ? "" : "aname " + a.aname, started.error().message());
+    report(a, "attach", a.c.aname.empty() ? "" : "aname " + a.c.aname, started.error().message());
     co_return;
   }
   st.s = std::move(*started);
@@ -147,7 +144,7 @@ asio::awaitable<void> run_load(asio::io_context& io, transport::stream sock, cli
     fmt::print(stderr,
                "stat_load: {} {} {} ({}, msize {}): {} calls in {:.3f} s, depth {}, "
                "mean in flight {:.1f}; session sent {}, replies {}, flushes {}\n",
-               st.call, a.address, a.path, wire::version_string(st.s->dialect()), st.s->msize(),
+               st.call, a.c.address, a.path, wire::version_string(st.s->dialect()), st.s->msize(),
                st.ops, fsec(st.last - st.measure_from).count(), a.depth,
                st.ops ? static_cast<double>(st.depth_sum) / static_cast<double>(st.ops) : 0.0,
                c.sent, c.replies, c.flushes);
@@ -161,24 +158,12 @@ asio::awaitable<void> run_load(asio::io_context& io, transport::stream sock, cli
 }
 
 int run(const load_args& a) {
-  auto addr = transport::parse_address(a.address);
+  auto addr = transport::parse_address(a.c.address);
   if (!addr) {
     report(a, "address", "", addr.error().message());
     return 2;
   }
-  client::options o;
-  if (a.dialect == "9P2000.L" || a.dialect == "L") o.dialect = wire::dialect::v2000L;
-  if (a.dialect == "9P2000.u" || a.dialect == "u") o.dialect = wire::dialect::v2000u;
-  if (a.dialect == "9P2000") o.dialect = wire::dialect::v2000;
-  o.msize = a.msize;
-  o.aname = a.aname;
-  o.uname = a.uname;
-  if (o.uname.empty()) {
-    const char* u = std::getenv("USER");
-    o.uname = u != nullptr && *u != '\0' ? u : (::getuid() == 0 ? "root" : "nobody");
-  }
-  o.n_uname = ::getuid();
-  o.n_gid = ::getgid();
+  client::options o = tools::session_options(a.c);
 
   // One thread: the session's strand, the workers and the counters all live on it.
   asio::io_context io(1);
@@ -207,7 +192,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Small-op load: keeps DEPTH stat calls (Tgetattr in 9P2000.L) of one file in flight on one "
       "connection and prints the completed calls per second."};
-  app.add_option("ADDR", a.address, "Server: tcp!host!port, unix!/path or host:port")->required();
+  a.c.msize = 65536;  // as diodload
+  tools::add_client_options(app, a.c);
   app.add_option("PATH", a.path, "File to stat, relative to the attach root")->required();
   app.add_option("--depth", a.depth, "Calls kept in flight")
       ->check(CLI::Range(1u, 4096u))
@@ -217,15 +203,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", a.warmup, "Seconds of load before the measured run")
       ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--aname", a.aname, "Tree to attach (server-specific, e.g. diod's export path)");
-  app.add_option("--uname", a.uname, "User name to attach as (default: $USER)");
-  app.add_option("--version,--dialect", a.dialect,
-                 "Protocol: 9P2000.L, 9P2000.u, 9P2000 or auto (try .L, then .u, then 9P2000)")
-      ->check(CLI::IsMember({"auto", "9P2000.L", "9P2000.u", "9P2000", "L", "u"}))
-      ->capture_default_str();
-  app.add_option("--msize", a.msize, "Largest message to offer (the server may lower it)")
-      ->check(CLI::Range(4096u, 16u * 1024 * 1024))
       ->capture_default_str();
   app.add_flag("-v,--verbose", a.verbose, "Print the run's details on stderr");
   CLI11_PARSE(app, argc, argv);

@@ -24,7 +24,7 @@ void add_client_options(CLI::App& app, client_args& a) {
       ->check(CLI::NonNegativeNumber);
 }
 
-std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a) {
+client::options session_options(const client_args& a) {
   client::options o;
   if (a.dialect == "9P2000.L" || a.dialect == "L") o.dialect = wire::dialect::v2000L;
   if (a.dialect == "9P2000.u" || a.dialect == "u") o.dialect = wire::dialect::v2000u;
@@ -38,7 +38,11 @@ std::unique_ptr<client::client> connect(std::string_view cmd, const client_args&
   o.aname = a.aname;
   o.n_uname = ::getuid();
   o.n_gid = ::getgid();
-  auto c = client::client::connect(a.address, o);
+  return o;
+}
+
+std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a) {
+  auto c = client::client::connect(a.address, session_options(a));
   if (!c) {
     report(cmd, a.address, c.error());
     return nullptr;

@@ -32,6 +32,10 @@ struct client_args {
 /// Adds ADDR (first positional) and --version/--dialect, --msize, --uname, --aname, --timeout.
 void add_client_options(CLI::App& app, client_args& a);
 
+/// The session options `a` asks for (dialect, msize, uname defaulting to $USER, aname, and
+/// this process's uid/gid as n_uname/n_gid).
+client::options session_options(const client_args& a);
+
 /// Connects as `a` says; on failure prints `ninep: CMD: ADDR: reason` and returns null.
 std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a);
 
