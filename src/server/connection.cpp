@@ -18,8 +18,6 @@ namespace ninep::server::detail {
 namespace {
 
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-// Replies gathered into one write: bounded so a burst cannot starve the reader for long.
-constexpr std::size_t max_batch = 64;
 // Busy-polls that find nothing in a row before a connection is no longer polled.
 constexpr int max_poll_misses = 3;
 // Rread/Rreaddir: size[4] type[1] tag[2] count[4].

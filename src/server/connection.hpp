@@ -143,8 +143,10 @@ class connection : public std::enable_shared_from_this<connection> {
   bool flush_posted_ = false;
   bool serving_ = false;  ///< serve() is handling frames and will flush before it next waits
   int poll_misses_ = 0;   ///< busy-polls in a row that found no request (see poll())
-  std::array<asio::const_buffer, 128> bufs_;  ///< the gather list of the write under way
-  std::array<request*, 64> batch_{};          ///< the requests whose replies it carries
+  // Replies gathered into one write: bounded so a burst cannot starve the reader for long.
+  static constexpr std::size_t max_batch = 64;
+  std::array<asio::const_buffer, 2 * max_batch> bufs_;  ///< header and payload of each reply
+  std::array<request*, max_batch> batch_{};  ///< the requests whose replies the write carries
   asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit
   bool reader_waiting_ = false;
 };
