@@ -5,12 +5,12 @@
 # must still work (byte-identical copies), the log must decode every message, the table on exit
 # must agree with the log and with the server's own counters, and malformed traffic must be
 # relayed byte for byte and flagged.
-# Usage: trace-test.sh NINEP. Exit 0: pass, 1: fail, 77: skipped (no python3).
+# Usage: trace-test.sh NINEP. Exit 0: pass, 1: fail (python3 is installed by make test).
 set -u
 NINEP=${1:?usage: trace-test.sh NINEP}
 here=$(cd "$(dirname "$0")" && pwd)
 check_py=$here/trace-check.py
-command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
+command -v python3 >/dev/null || { echo "FAIL - python3 missing (scripts/install-deps.sh --test)"; exit 1; }
 
 work=$(mktemp -d /tmp/ninep-trace-test.XXXXXX)
 pids=()
