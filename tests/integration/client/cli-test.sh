@@ -138,10 +138,7 @@ if supports_links; then
   expect_ok "ln -s" n ln -s target /newdir/sym
   [ "$(readlink "$export_dir/newdir/sym")" = target ] && pass "ln -s made it" || failed "ln -s made it"
   expect_ok "ln" n ln /tree/a/zero /newdir/hard
-  # TODO(client): ninep serve does not make 9P2000.u hard links (Tcreate DMLINK) yet.
-  if [ "$SERVER" = diod ] || [ "$DIALECT" = 9P2000.L ]; then
-    [ "$(stat -c %h "$export_dir/tree/a/zero")" = 2 ] && pass "ln made a hard link" || failed "ln made a hard link"
-  fi
+  [ "$(stat -c %h "$export_dir/tree/a/zero")" = 2 ] && pass "ln made a hard link" || failed "ln made a hard link"
   expect_err "ln missing" "ninep: ln /newdir/h2: file does not exist" n ln /nope /newdir/h2
 else
   expect_err "ln -s unsupported" "operation not supported" n ln -s target /newdir/sym

@@ -81,8 +81,11 @@ for d in 9P2000.L 9P2000.u 9P2000; do
 done
 out=$("$NINEP" cat "tcp!127.0.0.1!$tport" /hello.txt)
 check "ninep cat through the proxy" [ "$out" = "hello through the proxy" ]
+# Both halves must hold: cat fails, and says why (the server's ENOENT, relayed by the proxy).
+rc=0
+"$NINEP" cat "tcp!127.0.0.1!$tport" /nope >/dev/null 2>"$work/err" || rc=$?
 check "ninep cat of a missing file through the proxy fails with the server's error" \
-  bash -c "! '$NINEP' cat 'tcp!127.0.0.1!$tport' /nope 2>&1 | grep -q 'No such file'"
+  bash -c "[ $rc -ne 0 ] && grep -q 'cat /nope: file does not exist' '$work/err'"
 stop_trace
 check "every line of the log is an event or a decoded message" python3 "$check_py" text "$work/ninep.log"
 check "no malformed frames in a real conversation" [ "$(lines ninep '!! malformed')" = 0 ]
