@@ -2,7 +2,7 @@
 #pragma once
 // The sans-I/O half of `ninep trace`: splits each direction of a relayed byte stream into 9P
 // frames, decodes them, matches replies to requests, prints the log and keeps the per-type
-// table. trace.cpp owns the sockets; the fuzz target fuzz/trace_fuzz.cpp feeds it bytes.
+// table. trace.cpp owns the sockets; the fuzz target fuzz/trace_log_fuzz.cpp feeds it bytes.
 //
 // Bytes are never altered or held back here: decoding is a side view. A frame that does not
 // decode is printed as malformed (with a hex preview). A size below the 7-byte header loses the

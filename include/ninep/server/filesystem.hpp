@@ -136,7 +136,11 @@ class filesystem {
   /// Twalk with no names: a second reference to the same file. Default: shares `n`'s node.
   virtual result<node_ptr> clone(const context& cx, const node_ptr& n);
 
+  /// Tgetattr (and the stat of 9P2000/.u): `request_mask` holds dotl::getattr_* bits; fill at
+  /// least those that can be known and set attr::valid to what was filled.
   virtual result<attr> getattr(const context& cx, node& n, std::uint64_t request_mask);
+  /// Tsetattr (and Twstat): changes what `a.valid` names; stops at the first change that fails.
+  /// Errors: EPERM, EACCES, EROFS, EINVAL.
   virtual result<void> setattr(const context& cx, node& n, const set_attr& a);
   /// Opens `n` with host open(2) flags (the server translated them from the wire).
   virtual result<opened> open(const context& cx, node& n, int flags);
@@ -159,20 +163,31 @@ class filesystem {
   /// Lists open directory `n` from `cookie` (0: the start) into `out` until it is full or the
   /// listing ends. Entries "." and ".." may be included.
   virtual result<void> readdir(const context& cx, node& n, std::uint64_t cookie, dirent_sink& out);
+  /// Tfsync on open file `n`: its data (and, unless `datasync`, metadata) reaches stable storage
+  /// before the reply.
   virtual result<void> fsync(const context& cx, node& n, bool datasync);
+  /// Tstatfs: the file system holding `n`.
   virtual result<fs_stat> statfs(const context& cx, node& n);
+  /// Tmkdir: a directory `name` in `dir` with permission bits `mode`, group `gid` where it can be
+  /// honoured. Returns the new directory's qid. Errors: EEXIST, EACCES, ENOSPC, EROFS.
   virtual result<wire::qid> mkdir(const context& cx, node& dir, std::string_view name,
                                   std::uint32_t mode, std::uint32_t gid);
+  /// Tsymlink: a symbolic link `name` in `dir` pointing at `target` (stored, never followed).
   virtual result<wire::qid> symlink(const context& cx, node& dir, std::string_view name,
                                     std::string_view target, std::uint32_t gid);
+  /// Tmknod: a special file `name` in `dir`; `mode` holds S_IF* and permission bits, `major`
+  /// and `minor` the device number for S_IFCHR/S_IFBLK.
   virtual result<wire::qid> mknod(const context& cx, node& dir, std::string_view name,
                                   std::uint32_t mode, std::uint32_t major, std::uint32_t minor,
                                   std::uint32_t gid);
+  /// Treadlink: the target of symlink `n`. Errors: EINVAL (not a symlink).
   virtual result<std::string> readlink(const context& cx, node& n);
   /// Tlink: hard link `name` in `dir` to `target`.
   virtual result<void> link(const context& cx, node& dir, node& target, std::string_view name);
   /// Trename: moves `n` into `newdir` as `name`.
   virtual result<void> rename(const context& cx, node& n, node& newdir, std::string_view name);
+  /// Trenameat: moves `oldname` of `olddir` to `newname` of `newdir`, replacing a file there as
+  /// rename(2) does.
   virtual result<void> renameat(const context& cx, node& olddir, std::string_view oldname,
                                 node& newdir, std::string_view newname);
   /// Tunlinkat: flags may hold dotl::at_removedir.
@@ -186,6 +201,10 @@ class filesystem {
   virtual result<lock_request> getlock(const context& cx, node& n, const lock_request& l);
   /// The value of extended attribute `name`, or with an empty name the NUL-separated list.
   virtual result<std::string> xattr_get(const context& cx, node& n, std::string_view name);
+  /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
+  /// zero-size Txattrcreate, removes extended attribute `name`.
+  virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,
+                                 std::span<const std::byte> value, std::uint32_t flags);
   /// Fast paths, called on the network thread itself to save two thread hops per request.
   /// They must never wait (no disk I/O, no network file system round trip, no contended
   /// locks): return std::nullopt whenever that cannot be promised, and the server calls the
@@ -197,10 +216,6 @@ class filesystem {
   /// try_getattr: like getattr(), when attributes are known without waiting.
   virtual std::optional<result<attr>> try_getattr(const context& cx, node& n,
                                                   std::uint64_t request_mask);
-  /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
-  /// zero-size Txattrcreate, removes extended attribute `name`.
-  virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,
-                                 std::span<const std::byte> value, std::uint32_t flags);
 };
 
 }  // namespace ninep::server

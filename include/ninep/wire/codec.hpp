@@ -38,13 +38,15 @@ struct frame_header {
 [[nodiscard]] std::size_t encoded_size(const message& m, dialect d) noexcept;
 
 /// Encodes `m` (payload copied) into `out`; returns the number of bytes written.
-/// Errors: errc::buffer_too_small, errc::too_many_elements (a string longer than 65535).
+/// Errors: errc::buffer_too_small, errc::message_too_large (a string or a stat entry longer
+/// than its 16-bit size field allows, or a frame over 4 GiB).
 [[nodiscard]] result<std::size_t> encode(const message& m, dialect d,
                                          std::span<std::byte> out) noexcept;
 
 /// Encodes everything but the bulk payload of Twrite, Rread and Rreaddir into `out`, with a
 /// size[4] that counts the payload. Send the returned bytes followed by bulk_payload(m) in one
 /// gather write: the payload is never copied. For other messages this is encode().
+/// Errors: as encode().
 [[nodiscard]] result<std::size_t> encode_header(const message& m, dialect d,
                                                 std::span<std::byte> out) noexcept;
 
@@ -60,7 +62,8 @@ struct decoded {
 
 /// Encoded size of a stat entry, its size[2] included.
 [[nodiscard]] std::size_t stat_size(const stat& s, dialect d) noexcept;
-/// Encodes one stat entry (size[2] first) into `out`. Errors: errc::buffer_too_small.
+/// Encodes one stat entry (size[2] first) into `out`.
+/// Errors: errc::buffer_too_small, errc::message_too_large (the entry exceeds 65535 bytes).
 [[nodiscard]] result<std::size_t> encode_stat(const stat& s, dialect d,
                                               std::span<std::byte> out) noexcept;
 /// Decodes the stat entry at the start of `bytes` (directory data of Rread, 9P2000/.u).
@@ -70,7 +73,8 @@ struct decoded {
 
 /// Encoded size of a dirent: 24 + name length.
 [[nodiscard]] std::size_t dirent_size(const dirent& e) noexcept;
-/// Encodes one dirent into `out`. Errors: errc::buffer_too_small.
+/// Encodes one dirent into `out`.
+/// Errors: errc::buffer_too_small, errc::message_too_large (a name longer than 65535).
 [[nodiscard]] result<std::size_t> encode_dirent(const dirent& e, std::span<std::byte> out) noexcept;
 /// Decodes the dirent at the start of `bytes` (Rreaddir data). Borrows from `bytes`.
 /// Errors: errc::field_overrun.

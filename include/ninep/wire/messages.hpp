@@ -13,7 +13,8 @@
 ///
 /// Borrowing: every message type here is a view. Its strings and payloads point into the frame it
 /// was decoded from (or into caller memory when encoding) and are valid only while that memory
-/// lives. Use to_owned() helpers where a copy must outlive the frame.
+/// lives. A caller that needs a value beyond the frame copies it explicitly (std::string(view),
+/// a vector of the payload's bytes): there is deliberately no implicit owning variant.
 ///
 /// Each struct lists its fields once, in wire order, in `fields(self, visitor)`: the codec, the
 /// size computation, the trace formatter and the tests all walk that one list. A visitor is called
