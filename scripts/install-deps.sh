@@ -6,7 +6,8 @@ set -euo pipefail
 
 # Build: compilers, CMake, the libraries ninep links (see README "Dependencies").
 build_pkgs=(g++ clang clang-format clang-tidy libclang-rt-14-dev cmake ninja-build pkg-config
-  libasio-dev libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev)
+  libasio-dev libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev openssl)
 # Test peers: diod (reference server and its clients), the Linux kernel client in a QEMU guest;
 # python3 for the integration scripts' helpers (free ports, raw 9P peers, JSON checks), bc for
 # bench/run.sh.
