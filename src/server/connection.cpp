@@ -34,8 +34,26 @@ shared::shared(std::shared_ptr<filesystem> f, options o)
     : fs(std::move(f)),
       opts(std::move(o)),
       pools(transport::frame_pools::make(opts.max_msize)),
-      workers(opts.workers),
+      workers(opts.workers, opts.worker_share != 0 ? opts.worker_share : opts.workers,
+              opts.workers + opts.max_connections),
       level(static_cast<int>(opts.level)) {}
+
+bool shared::take_peer_slot(const std::string& key) {
+  std::lock_guard lk(peers_mu_);
+  std::size_t& n = peers_[key];
+  if (opts.max_connections_per_peer != 0 && n >= opts.max_connections_per_peer) {
+    if (n == 0) peers_.erase(key);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void shared::release_peer_slot(const std::string& key) {
+  std::lock_guard lk(peers_mu_);
+  auto it = peers_.find(key);
+  if (it != peers_.end() && --it->second == 0) peers_.erase(it);
+}
 
 void shared::log(log_level l, std::string_view msg) const {
   if (!logs(l)) return;
@@ -47,13 +65,16 @@ void shared::log(log_level l, std::string_view msg) const {
   }
 }
 
-connection::connection(shared& sh, transport::stream s, std::string peer)
+connection::connection(shared& sh, transport::stream s, std::string peer, std::string peer_key)
     : sh_(sh),
       sock_(std::move(s)),
       peer_(std::move(peer)),
+      peer_key_(std::move(peer_key)),
       reader_(sock_, sh.pools),
+      work_(sh.workers.make_queue()),
       msize_(sh.opts.max_msize),
-      read_wake_(sock_.get_executor()) {
+      read_wake_(sock_.get_executor()),
+      handshake_timer_(sock_.get_executor()) {
   dialect_ = wire::dialect::v2000;
   sh_.stats.connections++;
   // flush_writes() first tries a plain send on the network thread: it must never block.
@@ -64,6 +85,7 @@ connection::connection(shared& sh, transport::stream s, std::string peer)
 connection::~connection() {
   sh_.stats.fids -= fids_.size();
   sh_.live_connections--;
+  if (!peer_key_.empty()) sh_.release_peer_slot(peer_key_);
 }
 
 void connection::close() {
@@ -73,6 +95,7 @@ void connection::close() {
   sock_.shutdown(asio::socket_base::shutdown_both, ignored);
   sock_.close(ignored);
   read_wake_.cancel();
+  handshake_timer_.cancel();
   flush_writes();  // drops what is queued, unless a write is under way (it will)
   for (auto& [tag, r] : inflight_) r->stop.request_stop();
 }
@@ -89,6 +112,8 @@ request* connection::get_request() {
 }
 
 void connection::release(request* r) {
+  if (r->new_fid) pending_fids_.erase(*r->new_fid);
+  r->new_fid.reset();
   r->frame = buffer();
   r->received = {};
   r->msg = wire::message{};
@@ -128,6 +153,18 @@ void connection::set_error(request& r, std::error_code ec) {
 
 asio::awaitable<void> connection::serve() {
   auto self = shared_from_this();
+  // A connection holds a slot; one that never gets as far as an attach must not hold it for
+  // long (a peer opening connections and sending nothing, or half a Tversion).
+  if (sh_.opts.handshake_timeout.count() > 0) {
+    handshake_timer_.expires_after(sh_.opts.handshake_timeout);
+    handshake_timer_.async_wait([w = weak_from_this()](std::error_code ec) {
+      auto c = w.lock();
+      if (ec || !c || c->attached_ || c->closed_) return;
+      c->sh_.log(log_level::info, fmt::format("{}: no Tversion and Tattach within {} ms; closing",
+                                              c->peer_, c->sh_.opts.handshake_timeout.count()));
+      c->close();
+    });
+  }
   while (!closed_) {
     while (inflight_.size() >= sh_.opts.max_inflight && !closed_) {
       read_wake_.expires_at(asio::steady_timer::time_point::max());
@@ -315,12 +352,15 @@ void connection::finish(request* r) {
     return;
   }
   if (r->flushed && r->stop.stop_requested() && r->out_len == 0) r->cancelled = true;
-  if (r->result) sh_.stats.fids += commit(*r, fids_);
+  if (r->result) {
+    if (std::holds_alternative<wire::Tattach>(r->msg.body)) attached_ = true;
+    sh_.stats.fids += commit(*r, fids_);
+  }
   reply_now(r);
 }
 
 void connection::start(request* r) {
-  asio::post(sh_.workers, [r] {
+  sh_.workers.submit(work_, r, [r] {
     if (execute(*r)) r->conn->complete(r);
   });
 }
@@ -362,9 +402,14 @@ void connection::run_flush(request* r) {
     return reply_now(r);
   }
   request* old = it->second;
+  old->flushers.push_back(r->msg.tag);
+  if (sh_.workers.cancel(work_, old)) {
+    // Still waiting for a worker: it never runs and is never answered; Rflush goes now.
+    old->cancelled = true;
+    return reply_now(old);
+  }
   old->flushed = true;
   old->stop.request_stop();
-  old->flushers.push_back(r->msg.tag);
 }
 
 void connection::dispatch(request* r) {
@@ -401,9 +446,13 @@ void connection::dispatch(request* r) {
     slot = lookup(f);
     if (!slot) ec = errno_code(EBADF);
   };
+  // A fid this request creates. Requests in flight count against max_fids (their fids are
+  // installed only when they complete), and their newfids are taken already.
+  std::optional<wire::fid_t> creates;
   auto fresh = [&](wire::fid_t f) {
-    if (!ec && fids_.contains(f)) ec = errno_code(EBADF);
-    if (!ec && fids_.size() >= sh_.opts.max_fids) ec = errno_code(EMFILE);
+    if (!ec && (fids_.contains(f) || pending_fids_.contains(f))) ec = errno_code(EBADF);
+    if (!ec && fids_.size() + pending_fids_.size() >= sh_.opts.max_fids) ec = errno_code(EMFILE);
+    if (!ec) creates = f;
   };
   auto name_ok = [&](std::string_view n) {
     if (!ec && !valid_name(n)) ec = errno_code(EINVAL);
@@ -512,6 +561,10 @@ void connection::dispatch(request* r) {
   if (ec) {
     set_error(*r, ec);
     return reply_now(r);
+  }
+  if (creates) {
+    pending_fids_.insert(*creates);
+    r->new_fid = creates;
   }
   if (execute_fast(*r)) return reply_now(r);
   start(r);

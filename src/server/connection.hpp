@@ -5,7 +5,6 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/thread_pool.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -13,9 +12,13 @@
 #include <ninep/server/server.hpp>
 #include <ninep/transport/frame_reader.hpp>
 #include <ninep/wire/codec.hpp>
+#include <optional>
 #include <stop_token>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
+
+#include "worker_pool.hpp"
 
 namespace ninep::server::detail {
 
@@ -72,6 +75,8 @@ struct request {
   buffer payload;
   std::size_t payload_len = 0;
   bool cancelled = false;  ///< the backend gave up because of a flush: suppress the reply
+  /// The fid this request creates (walk, attach, xattrwalk), held in pending_fids_ until it ends.
+  std::optional<wire::fid_t> new_fid;
 };
 
 /// State shared by the connections of one server.
@@ -79,19 +84,30 @@ struct shared {
   std::shared_ptr<filesystem> fs;
   options opts;
   transport::frame_pools pools;
-  asio::thread_pool workers;
+  worker_pool workers;
   counters stats;
   std::atomic<int> level;
   std::atomic<std::size_t> live_connections{0};
 
   shared(std::shared_ptr<filesystem> f, options o);
+  /// Takes one of peer `key`'s connection slots (options::max_connections_per_peer); false
+  /// when it has none left. Thread-safe.
+  bool take_peer_slot(const std::string& key);
+  /// Gives back a slot taken by take_peer_slot(). Thread-safe.
+  void release_peer_slot(const std::string& key);
   bool logs(log_level l) const noexcept { return static_cast<int>(l) <= level.load(); }
   void log(log_level l, std::string_view msg) const;
+
+ private:
+  std::mutex peers_mu_;
+  std::unordered_map<std::string, std::size_t> peers_;  ///< connections per peer key
 };
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(shared& sh, transport::stream s, std::string peer);
+  /// `peer` names the peer in log lines; `peer_key`, when not empty, is the slot taken with
+  /// shared::take_peer_slot(), which the connection gives back when it ends.
+  connection(shared& sh, transport::stream s, std::string peer, std::string peer_key = {});
   ~connection();
   /// Reads and serves requests until the peer closes, a frame is malformed, or close().
   asio::awaitable<void> serve();
@@ -127,14 +143,20 @@ class connection : public std::enable_shared_from_this<connection> {
   shared& sh_;
   transport::stream sock_;
   std::string peer_;
+  std::string peer_key_;
   transport::frame_reader reader_;
+  worker_pool::queue_ptr work_;  ///< this connection's share of the workers
   wire::dialect dialect_ = wire::dialect::v2000L;
   bool versioned_ = false;
+  bool attached_ = false;  ///< a Tattach has succeeded: never cut for idleness from then on
   std::uint32_t msize_ = 0;
   bool closed_ = false;
 
   std::unordered_map<wire::fid_t, fid_ptr> fids_;
   std::unordered_map<wire::tag_t, request*> inflight_;
+  /// Fids that requests in flight will create: counted against max_fids, and not reusable as
+  /// a newfid until their request ends.
+  std::unordered_set<wire::fid_t> pending_fids_;
   std::vector<std::unique_ptr<request>> all_requests_;
   std::vector<request*> free_requests_;
 
@@ -147,7 +169,8 @@ class connection : public std::enable_shared_from_this<connection> {
   static constexpr std::size_t max_batch = 64;
   std::array<asio::const_buffer, 2 * max_batch> bufs_;  ///< header and payload of each reply
   std::array<request*, max_batch> batch_{};  ///< the requests whose replies the write carries
-  asio::steady_timer read_wake_;  ///< wakes the reader when in-flight drops below the limit
+  asio::steady_timer read_wake_;        ///< wakes the reader when in-flight drops below the limit
+  asio::steady_timer handshake_timer_;  ///< closes the connection unless attached in time
   bool reader_waiting_ = false;
 };
 

@@ -28,8 +28,8 @@ buffer frame_pools::get(std::size_t n) const {
   return buffer(n);
 }
 
-void frame_reader::arm(asio::steady_timer& timer, std::chrono::milliseconds timeout) {
-  timer.expires_after(timeout);
+void frame_reader::arm(asio::steady_timer& timer, clock::time_point deadline) {
+  timer.expires_at(deadline);
   timer.async_wait([gen = std::weak_ptr(timer_generation_), armed = *timer_generation_,
                     s = &s_](std::error_code ec) {
     auto live = gen.lock();  // the reader, and so its stream, still exist
@@ -45,8 +45,7 @@ void frame_reader::disarm(asio::steady_timer& timer) noexcept {
   timer.cancel();
 }
 
-asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds frame_timeout,
-                                                    bool mid_frame) {
+asio::awaitable<std::error_code> frame_reader::fill(std::optional<clock::time_point> deadline) {
   if (begin_ == end_) begin_ = end_ = 0;
   if (end_ == buf_.size()) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
@@ -55,13 +54,13 @@ asio::awaitable<std::error_code> frame_reader::fill(std::chrono::milliseconds fr
   }
   // Only a started frame is timed: an idle connection between frames may wait indefinitely.
   std::optional<asio::steady_timer> timer;
-  if (mid_frame) arm(timer.emplace(s_.get_executor()), frame_timeout);
+  if (deadline) arm(timer.emplace(s_.get_executor()), *deadline);
   auto [ec, n] =
       co_await s_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_), as_tuple);
   if (timer) disarm(*timer);
   if (ec == asio::error::eof)
-    co_return mid_frame ? make_error_code(errc::need_more)
-                        : make_error_code(errc::connection_closed);
+    co_return deadline ? make_error_code(errc::need_more)
+                       : make_error_code(errc::connection_closed);
   if (ec) co_return ec;
   end_ += n;
   co_return std::error_code{};
@@ -84,8 +83,14 @@ std::error_code frame_reader::try_fill() noexcept {
 
 asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
                                                    std::chrono::milliseconds frame_timeout) {
+  // The frame's deadline runs from its first byte and is never extended, however the bytes
+  // trickle in. Bytes already buffered count from now: the caller may have paused reading (a
+  // full request window), which is not the peer's delay.
+  std::optional<clock::time_point> deadline;
+  if (begin_ != end_) deadline = clock::now() + frame_timeout;
   while (end_ - begin_ < 4) {
-    if (auto ec = co_await fill(frame_timeout, end_ != begin_)) co_return fail(ec);
+    if (auto ec = co_await fill(deadline)) co_return fail(ec);
+    if (!deadline) deadline = clock::now() + frame_timeout;
   }
   std::uint32_t size = 0;
   for (int i = 3; i >= 0; --i)
@@ -111,7 +116,7 @@ asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return fail(ec);
     }
     asio::steady_timer timer(s_.get_executor());
-    arm(timer, frame_timeout);
+    arm(timer, *deadline);
     auto [ec, n] =
         co_await asio::async_read(s_, asio::buffer(frame.data() + have, size - have), as_tuple);
     disarm(timer);
@@ -121,7 +126,7 @@ asio::awaitable<result<buffer>> frame_reader::read(std::uint32_t msize,
   }
   while (have < size) {
     if (begin_ == end_) {
-      if (auto ec = co_await fill(frame_timeout, true)) co_return fail(ec);
+      if (auto ec = co_await fill(deadline)) co_return fail(ec);
     }
     std::size_t take = std::min(end_ - begin_, size - have);
     std::memcpy(frame.data() + have, buf_.data() + begin_, take);

@@ -95,10 +95,12 @@ class raw_client {
     if (m.tag != tag) throw std::runtime_error("reply with another tag");
     return m;
   }
-  /// True when the server closed the connection (reads end of stream).
+  /// True when the server closed the connection (reads end of stream, or a reset: bytes sent
+  /// after the close make the peer's kernel answer with one).
   bool closed_by_peer() {
     std::byte b;
-    return ::recv(fd_, &b, 1, 0) == 0;
+    ssize_t n = ::recv(fd_, &b, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
   }
   /// Negotiates `d` and attaches fid 0 (aname, uname) — the usual prologue.
   wire::message handshake(wire::dialect d, std::string_view aname = "",

@@ -27,14 +27,27 @@ struct options {
   std::uint32_t max_msize = 1u << 20;
   /// Connections served at once; more are accepted and closed immediately.
   std::size_t max_connections = 1024;
-  /// Fids per connection; Twalk/Tattach/Txattrwalk beyond it fail with EMFILE.
+  /// Connections served at once from one peer (a tcp peer is its IP address; a unix-socket
+  /// peer is its uid, from SO_PEERCRED); more from it are accepted and closed immediately.
+  /// 0: no limit beyond max_connections.
+  std::size_t max_connections_per_peer = 64;
+  /// Time a new connection has to complete Tversion and a Tattach; otherwise it is closed.
+  /// An attached connection is never cut for being idle. 0: no limit.
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// Fids per connection, counting those that Twalk/Tattach/Txattrwalk requests in flight will
+  /// create; requests beyond it fail with EMFILE.
   std::size_t max_fids = 1u << 20;
   /// Requests in flight per connection; beyond it the server stops reading that connection.
   std::size_t max_inflight = 256;
   /// How long a peer may take to finish sending a frame it started.
   std::chrono::milliseconds frame_timeout{30000};
-  /// Threads that run filesystem calls (which may block).
+  /// Threads that run filesystem calls (which may block). More start, for as long as needed,
+  /// when every one is busy and another connection has work: one connection's blocked calls
+  /// never hold up the others (at most workers + max_connections threads in all).
   std::size_t workers = 8;
+  /// Filesystem calls of one connection running at once; its other requests wait their turn,
+  /// which the connections with work take in rotation. 0: as many as `workers`.
+  std::size_t worker_share = 0;
   /// Threads running the network loops (each connection stays on one).
   std::size_t network_threads = 1;
   /// Busy-polling: once every request of a connection is answered, its loop keeps reading

@@ -11,6 +11,7 @@
 #include <ninep/core/buffer.hpp>
 #include <ninep/core/result.hpp>
 #include <ninep/transport/address.hpp>
+#include <optional>
 #include <system_error>
 
 namespace ninep::transport {
@@ -35,8 +36,9 @@ class frame_reader {
   frame_reader(stream& s, frame_pools pools) : s_(s), pools_(std::move(pools)) {}
 
   /// The next complete frame, size[4] included, at most `msize` bytes. If a frame has started
-  /// and is not complete within `frame_timeout`, the stream is closed and the read fails
-  /// (a slow or stalled peer cannot hold a half-sent frame forever).
+  /// and is not complete within `frame_timeout` of its first byte (of this call, for bytes
+  /// already buffered), the stream's read is cancelled and read() fails: a slow or stalled
+  /// peer cannot hold a half-sent frame forever, nor stretch it by trickling bytes.
   /// Errors: errc::bad_size (size field below 7 or above msize: the stream cannot be
   /// resynchronised, close it), errc::connection_closed (end of stream between frames),
   /// asio errors (including operation_aborted after the timeout).
@@ -59,11 +61,13 @@ class frame_reader {
   std::error_code try_fill() noexcept;
 
  private:
-  asio::awaitable<std::error_code> fill(std::chrono::milliseconds frame_timeout, bool mid_frame);
-  // Starts `timer`, which cancels the stream's reads when it expires, unless disarm() (or the
+  using clock = std::chrono::steady_clock;
+  // Reads what the stream has; with a deadline (a frame has started), fails once it passes.
+  asio::awaitable<std::error_code> fill(std::optional<clock::time_point> deadline);
+  // Starts `timer`, which cancels the stream's reads at `deadline`, unless disarm() (or the
   // reader's destruction) comes first. A timer that has already fired has its handler queued,
   // and cancelling the timer does not recall it: the generation check does.
-  void arm(asio::steady_timer& timer, std::chrono::milliseconds timeout);
+  void arm(asio::steady_timer& timer, clock::time_point deadline);
   void disarm(asio::steady_timer& timer) noexcept;
 
   stream& s_;

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+// Issue 11: one client must not stop the server serving the others. Each test mounts one
+// attack (bounded in connections and time, loopback only) while a well-behaved second client
+// checks that it is still served.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <ninep/server/server.hpp>
+#include <ninep/wire/dotl.hpp>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "../../support/local_harness.hpp"
+#include "../../support/raw_client.hpp"
+#include "../../support/server_harness.hpp"
+
+namespace ninep {
+namespace {
+
+using namespace wire;
+using namespace std::chrono_literals;
+using test::as;
+using test::local;
+using test::raw_client;
+using test::running_server;
+using test::temp_dir;
+using test::text;
+using clock_type = std::chrono::steady_clock;
+
+/// The encoded bytes of one message.
+std::vector<std::byte> encoded(tag_t tag, const message_body& body, dialect d = dialect::v2000L) {
+  message m{tag, body};
+  std::vector<std::byte> out(encoded_size(m, d));
+  if (!encode(m, d, out)) throw std::runtime_error("encode failed");
+  return out;
+}
+
+/// A well-behaved client's round: attach on a fresh connection, then walk, open, read and
+/// clunk `name`. Returns how long it took; fails the test if any step is refused.
+clock_type::duration good_client_round(const transport::address& a, const std::string& name) {
+  auto t0 = clock_type::now();
+  raw_client cl(a);
+  as<Rattach>(cl.handshake(dialect::v2000L));
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {name}}));
+  as<Rlopen>(cl.rpc(Tlopen{1, dotl::rdonly}));
+  as<Rread>(cl.rpc(Tread{1, 0, 64}));
+  as<Rclunk>(cl.rpc(Tclunk{1}));
+  return clock_type::now() - t0;
+}
+
+// Frame deadline: runs from the frame's first byte, however slowly the rest trickles in.
+// Before the fix every byte restarted the timer of a small frame, so these connections were
+// answered once the last byte came, instead of being cut off.
+TEST(server_fairness, trickled_frame_is_cut_off_from_its_first_byte) {
+  temp_dir d;
+  std::ofstream(d.path / "f") << "data";
+  server::options o;
+  o.frame_timeout = 300ms;
+  running_server srv(local(d.path), o);
+  const auto frame = encoded(notag, Tversion{8192, "9P2000.L"});  // 21 bytes
+  constexpr int n = 4;
+  std::vector<std::unique_ptr<raw_client>> slow;
+  for (int i = 0; i < n; ++i) slow.push_back(std::make_unique<raw_client>(srv.addr));
+  std::vector<clock_type::duration> cut(n, clock_type::duration::max());
+  const auto t0 = clock_type::now();
+  // One byte every 60 ms: each gap is far under the timeout, the whole frame (1.2 s) far over.
+  for (std::size_t b = 0; b < frame.size(); ++b) {
+    for (int i = 0; i < n; ++i) {
+      if (cut[i] != clock_type::duration::max()) continue;
+      try {
+        slow[i]->send_bytes(std::span(frame).subspan(b, 1));
+      } catch (const std::runtime_error&) {
+        cut[i] = clock_type::now() - t0;
+      }
+    }
+    if (b == 8) good_client_round(srv.addr, "f");  // served meanwhile
+    std::this_thread::sleep_for(60ms);
+  }
+  for (int i = 0; i < n; ++i) {
+    EXPECT_TRUE(slow[i]->closed_by_peer()) << "connection " << i << " was answered, not cut off";
+    if (cut[i] != clock_type::duration::max()) {
+      EXPECT_LT(cut[i], 1100ms) << "cut off late";
+    }
+  }
+  EXPECT_LT(good_client_round(srv.addr, "f"), 5s);
+}
+
+/// A tcp connection to `a` (on 127.0.0.1) from source address `from` (another loopback address
+/// is another peer). Returns the descriptor; throws on failure.
+int connect_from(const char* from, const transport::address& a) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &src.sin_addr);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<std::uint16_t>(std::stoi(a.port)));
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
+    throw std::runtime_error(std::string("connect from ") + from + ": " + std::strerror(errno));
+  return fd;
+}
+
+/// Whether the server closes `fd` within `within` (end of stream or reset).
+bool closed_within(int fd, std::chrono::milliseconds within) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(within.count())) <= 0) return false;
+  std::byte b;
+  ssize_t n = ::recv(fd, &b, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+// Connection slots: one peer cannot take them all, and connections that never attach are
+// reaped; an attached connection may stay idle. Before the fix the idle connections of one
+// peer took every slot (max_connections) and the well-behaved client was refused.
+TEST(server_fairness, idle_connections_of_one_peer_leave_slots_for_others) {
+  temp_dir d;
+  std::ofstream(d.path / "f") << "data";
+  server::options o;
+  o.max_connections = 16;
+  o.max_connections_per_peer = 8;
+  o.handshake_timeout = 500ms;
+  running_server srv(local(d.path), o);
+  raw_client idle_attached(srv.addr);
+  as<Rattach>(idle_attached.handshake(dialect::v2000L));
+  std::vector<int> attacker;
+  for (int i = 0; i < 20; ++i) attacker.push_back(connect_from("127.0.0.2", srv.addr));
+  int refused = 0;
+  for (int fd : attacker) refused += closed_within(fd, 50ms) ? 1 : 0;
+  EXPECT_EQ(refused, 12) << "beyond its 8 slots, the peer's connections are closed at once";
+  EXPECT_LT(good_client_round(srv.addr, "f"), 5s);
+  int reaped = 0;
+  for (int fd : attacker) reaped += closed_within(fd, 3000ms) ? 1 : 0;
+  EXPECT_EQ(reaped, 20) << "connections without Tversion and Tattach are closed at the deadline";
+  for (int fd : attacker) ::close(fd);
+  // Idle for longer than the handshake deadline, but attached: still served.
+  as<Rgetattr>(idle_attached.rpc(Tgetattr{0, dotl::getattr_basic}));
+}
+
+// max_fids counts the fids that walks in flight will create: a burst of pipelined walks cannot
+// overshoot it. Before the fix the check ran at dispatch against the installed fids only, and
+// every walk of the burst succeeded.
+TEST(server_fairness, fid_limit_counts_walks_in_flight) {
+  temp_dir d;
+  server::options o;
+  o.max_fids = 10;
+  running_server srv(local(d.path), o);
+  raw_client cl(srv.addr);
+  as<Rattach>(cl.handshake(dialect::v2000L));
+  std::vector<std::byte> burst;
+  constexpr int n = 50;
+  for (int i = 0; i < n; ++i) {
+    auto f = encoded(static_cast<tag_t>(i + 1), Twalk{0, static_cast<fid_t>(100 + i), {}});
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  cl.send_bytes(burst);
+  int ok = 0, emfile = 0;
+  std::vector<fid_t> walked;
+  for (int i = 0; i < n; ++i) {
+    auto r = cl.recv();
+    if (std::holds_alternative<Rwalk>(r.body)) ++ok, walked.push_back(99 + r.tag);
+    if (raw_client::error_of(r) == EMFILE) ++emfile;
+  }
+  EXPECT_EQ(ok, 9) << "fid 0 and 9 walked fids make the limit of 10";
+  EXPECT_EQ(emfile, n - 9);
+  for (fid_t f : walked) as<Rclunk>(cl.rpc(Tclunk{f}));
+  // The same newfid twice in flight: the second is refused (it would replace the first).
+  cl.send(1, Twalk{0, 500, {}});
+  cl.send(2, Twalk{0, 500, {}});
+  cl.recv();
+  cl.recv();
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{500})), 0);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{500})), EBADF) << "only one fid 500 existed";
+}
+
+// A backend whose open of "block" waits until the test releases it and ignores Tflush, like
+// open(2) of a FIFO without a writer or a call into a hung NFS mount. Every other file opens
+// and reads at once.
+class blocking_fs : public server::filesystem {
+ public:
+  struct n : server::node {
+    std::string name;
+  };
+  result<server::walked> attach(const server::context&) override {
+    return server::walked{std::make_shared<n>(), qid{qt::dir, 0, 1}};
+  }
+  result<server::walked> walk(const server::context&, server::node&,
+                              std::string_view name) override {
+    auto node = std::make_shared<n>();
+    node->name = name;
+    return server::walked{node, qid{qt::file, 0, 2}};
+  }
+  result<server::opened> open(const server::context&, server::node& node, int) override {
+    if (static_cast<n&>(node).name == "block") {
+      std::unique_lock lk(mu);
+      ++blocked;
+      max_blocked = std::max(max_blocked, blocked);
+      cv.notify_all();
+      cv.wait(lk, [&] { return released; });
+      --blocked;
+    }
+    return server::opened{qid{qt::file, 0, 2}, 0};
+  }
+  result<std::size_t> read(const server::context&, server::node&, std::uint64_t offset,
+                           std::span<std::byte> out) override {
+    if (offset > 0 || out.size() < 2) return 0;
+    out[0] = std::byte{'o'};
+    out[1] = std::byte{'k'};
+    return 2;
+  }
+  /// Waits until `k` opens are blocked; false after 5 s.
+  bool wait_blocked(int k) {
+    std::unique_lock lk(mu);
+    return cv.wait_for(lk, 5s, [&] { return blocked >= k; });
+  }
+  void release() {
+    std::lock_guard lk(mu);
+    released = true;
+    cv.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int blocked = 0, max_blocked = 0;
+  bool released = false;
+};
+
+// Workers: a connection whose calls block for good holds at most its share of the workers,
+// the rest of its requests wait in its own queue (a Tflush takes one off at once), and every
+// other client is still served. Before the fix the blocked calls took every worker and nobody
+// else was served until they ended.
+TEST(server_fairness, blocked_calls_do_not_starve_other_connections) {
+  auto fs = std::make_shared<blocking_fs>();
+  server::options o;
+  o.workers = 4;
+  running_server srv(fs, o);
+  raw_client hostile(srv.addr);
+  as<Rattach>(hostile.handshake(dialect::v2000L));
+  constexpr int n = 32;
+  for (int i = 1; i <= n; ++i) as<Rwalk>(hostile.rpc(Twalk{0, static_cast<fid_t>(i), {"block"}}));
+  for (int i = 1; i <= n; ++i)
+    hostile.send(static_cast<tag_t>(100 + i), Tlopen{static_cast<fid_t>(i), 0});
+  ASSERT_TRUE(fs->wait_blocked(4));
+  // A fresh attach and walk+open+read+clunk on another connection, several times.
+  for (int round = 0; round < 3; ++round) EXPECT_LT(good_client_round(srv.addr, "ok"), 5s);
+  // The last open waits for a worker of its connection's share: its flush is answered now.
+  auto t0 = clock_type::now();
+  hostile.send(7, Tflush{100 + n});
+  auto rf = hostile.recv();
+  EXPECT_EQ(rf.tag, 7);
+  EXPECT_TRUE(std::holds_alternative<Rflush>(rf.body));
+  EXPECT_LT(clock_type::now() - t0, 2s);
+  fs->release();
+  std::set<tag_t> answered;
+  for (int i = 1; i < n; ++i) {
+    auto r = hostile.recv();
+    as<Rlopen>(r);
+    answered.insert(r.tag);
+  }
+  EXPECT_EQ(answered.size(), static_cast<std::size_t>(n - 1));
+  EXPECT_FALSE(answered.contains(100 + n)) << "a flushed request is never answered";
+  std::lock_guard lk(fs->mu);
+  EXPECT_EQ(fs->max_blocked, 4) << "one connection ran more than its share of workers at once";
+}
+
+}  // namespace
+}  // namespace ninep
