@@ -77,8 +77,9 @@ using detail::unique_fd;
 using detail::valid_name;
 
 /// One file reached by walk: its O_PATH|O_NOFOLLOW descriptor (immutable) and, for remove and
-/// rename, where we last knew it to be (guarded by mu). Shared by nodes (clone) and by
-/// children (as their parent), so it holds no open-file state.
+/// rename, where we last knew it to be (guarded by mu). Shared by nodes (clone, and walks of
+/// the same name: see cached_child) and by children (as their parent), so it holds no
+/// open-file state.
 struct entry {
   unique_fd fd;
   std::uint64_t dev = 0, ino = 0;
@@ -87,6 +88,10 @@ struct entry {
   mutable std::mutex mu;
   std::shared_ptr<entry> parent;  // null at an export root, or when unknown
   std::string name;
+  // The entries walks from this directory made, by name (guarded by mu). Weak: an entry lives
+  // only while nodes or children use it; dead ones are swept when the table doubles.
+  std::unordered_map<std::string, std::weak_ptr<entry>> children;
+  std::size_t sweep_at = 64;
 
   bool is_dir() const noexcept { return S_ISDIR(type); }
   bool is_symlink() const noexcept { return S_ISLNK(type); }
@@ -168,6 +173,40 @@ result<entry_ptr> make_entry(unique_fd fd, entry_ptr parent, std::string name) {
   e->parent = std::move(parent);
   e->name = std::move(name);
   return e;
+}
+
+/// The entry an earlier walk from `dir` to `name` made, if it is still in use and `name` still
+/// names its inode (the host may have renamed or replaced the file since); null otherwise.
+/// Walks of one file then share its descriptor, however many fids a client walks there.
+/// Confinement holds as for a fresh walk: the entry was opened beneath `dir`, and the check
+/// follows no symlink (fstatat also needs search permission on `dir`, as the open would).
+entry_ptr cached_child(entry& dir, const std::string& name) {
+  entry_ptr c;
+  {
+    std::lock_guard lk(dir.mu);
+    auto it = dir.children.find(name);
+    if (it == dir.children.end()) return nullptr;
+    c = it->second.lock();
+  }
+  if (!c) return nullptr;
+  {
+    std::lock_guard lk(c->mu);  // renamed away since (remove and rename use parent and name)
+    if (c->parent.get() != &dir || c->name != name) return nullptr;
+  }
+  struct stat st {};
+  if (fstatat(dir.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return nullptr;
+  if (st.st_dev != c->dev || st.st_ino != c->ino) return nullptr;
+  return c;
+}
+
+/// Records `child`, just walked to from `dir` as `name`, for cached_child().
+void remember_child(entry& dir, const std::string& name, const entry_ptr& child) {
+  std::lock_guard lk(dir.mu);
+  dir.children[name] = child;
+  if (dir.children.size() >= dir.sweep_at) {
+    std::erase_if(dir.children, [](const auto& kv) { return kv.second.expired(); });
+    dir.sweep_at = std::max<std::size_t>(64, 2 * dir.children.size());
+  }
 }
 
 /// Opens `name` in directory `dir` as O_PATH without following a symlink anywhere.
@@ -451,10 +490,12 @@ result<server::walked> local_fs::walk(const server::context& cx, server::node& f
     }
     if (!valid_name(name)) return fail_with(EINVAL);
     std::string nm(name);
+    if (auto c = cached_child(*e, nm)) return walked_to(std::move(c));
     auto fd = open_child(e->fd.get(), nm);
     if (!fd) return fail(fd.error());
-    auto child = make_entry(std::move(*fd), e, std::move(nm));
+    auto child = make_entry(std::move(*fd), e, nm);
     if (!child) return fail(child.error());
+    remember_child(*e, nm, *child);
     return walked_to(std::move(*child));
   });
 }

@@ -114,6 +114,8 @@ request* connection::get_request() {
 void connection::release(request* r) {
   if (r->new_fid) pending_fids_.erase(*r->new_fid);
   r->new_fid.reset();
+  sh_.queued.give(r->frame_charged);
+  r->frame_charged = 0;
   r->frame = buffer();
   r->received = {};
   r->msg = wire::message{};
@@ -174,6 +176,16 @@ asio::awaitable<void> connection::serve() {
       co_await read_wake_.async_wait(as_tuple);
       reader_waiting_ = false;
     }
+    // Backpressure across connections: past the budget for request frames in memory, wait for
+    // this connection's own requests to end (polling: the others' ending wakes no one here).
+    while (!inflight_.empty() && sh_.queued.over() && !closed_) {
+      read_wake_.expires_after(std::chrono::milliseconds(5));
+      reader_waiting_ = true;
+      serving_ = false;
+      flush_writes();
+      co_await read_wake_.async_wait(as_tuple);
+      reader_waiting_ = false;
+    }
     if (closed_) break;
     // Replies answered inline wait in the queue while more frames are already buffered (they
     // leave in one write); before the reader may wait for the peer, they go out now: sent
@@ -208,6 +220,8 @@ asio::awaitable<void> connection::serve() {
     request* r = get_request();
     r->conn = self;
     r->frame = std::move(*frame);
+    r->frame_charged = r->frame.size();
+    sh_.queued.add(r->frame_charged);
     auto m = wire::decode(r->frame.span(), dialect_, msize_);
     if (!m) {
       auto h = wire::decode_header(r->frame.span(), msize_);

@@ -22,10 +22,41 @@
 
 namespace ninep::server::detail {
 
+/// Memory shared by all connections for one purpose, with a limit. Thread-safe.
+class memory_budget {
+ public:
+  explicit memory_budget(std::size_t limit) : limit_(limit) {}
+  /// Charges `n` bytes if they fit under the limit; false (nothing charged) otherwise.
+  bool take(std::size_t n) noexcept {
+    std::size_t u = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > limit_ || u > limit_ - n) return false;
+    } while (!used_.compare_exchange_weak(u, u + n, std::memory_order_relaxed));
+    return true;
+  }
+  /// Charges `n` bytes whatever the limit (memory already allocated).
+  void add(std::size_t n) noexcept { used_.fetch_add(n, std::memory_order_relaxed); }
+  void give(std::size_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
+  bool over() const noexcept { return used_.load(std::memory_order_relaxed) > limit_; }
+  std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  const std::size_t limit_;
+  std::atomic<std::size_t> used_{0};
+};
+
 /// State only some fids need (xattr transfers, 9P2000 directory reads), shared with workers
 /// and guarded by `mu`. Kept out of fid_state so that the common fid stays small: a client
 /// may hold a hundred thousand of them.
 struct fid_extra {
+  fid_extra() = default;
+  fid_extra(const fid_extra&) = delete;
+  fid_extra& operator=(const fid_extra&) = delete;
+  ~fid_extra() {
+    if (budget) budget->give(charged);
+  }
+  memory_budget* budget = nullptr;  ///< what the xattr value is charged to, `charged` bytes
+  std::size_t charged = 0;
   std::mutex mu;
   std::string xattr_name;
   std::string xattr;  ///< value read (xattr_read) or being written (xattr_write)
@@ -77,6 +108,7 @@ struct request {
   bool cancelled = false;  ///< the backend gave up because of a flush: suppress the reply
   /// The fid this request creates (walk, attach, xattrwalk), held in pending_fids_ until it ends.
   std::optional<wire::fid_t> new_fid;
+  std::size_t frame_charged = 0;  ///< bytes of `frame` charged to shared::queued
 };
 
 /// State shared by the connections of one server.
@@ -85,6 +117,8 @@ struct shared {
   options opts;
   transport::frame_pools pools;
   worker_pool workers;
+  memory_budget queued{opts.max_queued_bytes};  ///< request frames in flight
+  memory_budget xattrs{opts.max_xattr_bytes};   ///< xattr values held by fids
   counters stats;
   std::atomic<int> level;
   std::atomic<std::size_t> live_connections{0};

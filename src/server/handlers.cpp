@@ -562,13 +562,18 @@ class handler {
   void operator()(const Txattrwalk& m) {
     auto v = fs_.xattr_get(cx_, *r_.f1->node, m.name);
     if (!v) return error(v.error());
+    // The value stays in memory until the fid is clunked: bounded across all connections.
+    if (!c_.sh().xattrs.take(v->size())) return error(errno_code(ENOMEM));
+    auto extra = std::make_unique<fid_extra>();
+    extra->budget = &c_.sh().xattrs;
+    extra->charged = v->size();
     auto f = std::make_shared<fid_state>();
     f->node = r_.f1->node;
     f->qid = r_.f1->qid;
     f->user = r_.f1->user;
     f->name = r_.f1->name;
     f->kind = fid_state::kind::xattr_read;
-    f->extra = std::make_unique<fid_extra>();
+    f->extra = std::move(extra);
     f->extra->xattr = std::move(*v);
     r_.result = f;
     reply(Rxattrwalk{f->extra->xattr.size()});
@@ -576,6 +581,10 @@ class handler {
 
   void operator()(const Txattrcreate& m) {
     // The fid becomes the attribute being written; the value is set at clunk.
+    if (!c_.sh().xattrs.take(m.attr_size)) return error(errno_code(ENOMEM));
+    auto extra = std::make_unique<fid_extra>();
+    extra->budget = &c_.sh().xattrs;
+    extra->charged = m.attr_size;
     auto f = std::make_shared<fid_state>();
     const fid_state& old = *r_.f1;
     f->node = old.node;
@@ -584,7 +593,7 @@ class handler {
     f->parent = old.parent;
     f->name = old.name;
     f->kind = fid_state::kind::xattr_write;
-    f->extra = std::make_unique<fid_extra>();
+    f->extra = std::move(extra);
     f->extra->xattr_name = std::string(m.name);
     f->extra->xattr_size = m.attr_size;
     f->extra->xattr_flags = m.flags;

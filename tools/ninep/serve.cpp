@@ -2,6 +2,7 @@
 // `ninep serve`: exports directories over 9P2000.L, 9P2000.u and 9P2000.
 #include <fmt/core.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct serve_options {
   std::string log_level = "info";
   server::options srv;
   unsigned frame_timeout_ms = 30000;
+  unsigned handshake_timeout_ms = 10000;
   unsigned poll_us = 50;
 };
 
@@ -49,7 +51,21 @@ void pump(int in, int out, bool out_is_socket) {
   if (out_is_socket) ::shutdown(out, SHUT_WR);
 }
 
+// Every walked file and open fid costs a descriptor: take all the kernel allows (the soft limit
+// is often 1024, the hard one far more), so that the limit is not reached by accident.
+void raise_descriptor_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    fmt::print(stderr,
+               "ninep serve: warning: cannot raise the descriptor limit from {} to {}: {}\n", was,
+               rl.rlim_max, std::strerror(errno));
+}
+
 int run_serve(serve_options& o) {
+  raise_descriptor_limit();
   fs::local_config cfg;
   cfg.default_dir = o.dir;
   cfg.read_only = o.read_only;
@@ -83,6 +99,7 @@ int run_serve(serve_options& o) {
       {"trace", server::log_level::trace}};
   o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
   o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
+  o.srv.handshake_timeout = std::chrono::milliseconds(o.handshake_timeout_ms);
   o.srv.poll_window = std::chrono::microseconds(o.poll_us);
 
   server::block_stop_signals();  // before the server starts its threads
@@ -170,13 +187,36 @@ const bool registered = register_command(
           ->check(CLI::Range(4096u, 16u << 20));
       app.add_option("--max-connections", o->srv.max_connections, "Connections served at once")
           ->capture_default_str();
-      app.add_option("--max-fids", o->srv.max_fids, "Fids per connection")->capture_default_str();
+      app.add_option("--max-connections-per-peer", o->srv.max_connections_per_peer,
+                     "Connections served at once from one peer (tcp: IP address; unix socket: "
+                     "uid); 0: no limit")
+          ->capture_default_str();
+      app.add_option("--handshake-timeout-ms", o->handshake_timeout_ms,
+                     "Time a new connection has to complete Tversion and Tattach (0: no limit); "
+                     "attached connections may idle forever")
+          ->capture_default_str();
+      app.add_option("--max-fids", o->srv.max_fids,
+                     "Fids per connection, counting those walks in flight will create")
+          ->capture_default_str();
       app.add_option("--max-inflight", o->srv.max_inflight, "Requests in flight per connection")
+          ->capture_default_str();
+      app.add_option("--max-queued-bytes", o->srv.max_queued_bytes,
+                     "Bytes of request frames held in memory by all connections together; past "
+                     "it, connections with requests in flight are not read")
+          ->capture_default_str();
+      app.add_option("--max-xattr-bytes", o->srv.max_xattr_bytes,
+                     "Bytes of xattr values held by fids of all connections together; "
+                     "Txattrwalk/Txattrcreate beyond it fail with ENOMEM")
           ->capture_default_str();
       app.add_option("--frame-timeout-ms", o->frame_timeout_ms,
                      "Time a peer has to finish sending a frame it started")
           ->capture_default_str();
-      app.add_option("--workers", o->srv.workers, "Threads running filesystem calls")
+      app.add_option("--workers", o->srv.workers,
+                     "Threads running filesystem calls (more start while every one is busy and "
+                     "another connection has work)")
+          ->capture_default_str();
+      app.add_option("--worker-share", o->srv.worker_share,
+                     "Filesystem calls of one connection running at once (0: --workers)")
           ->capture_default_str();
       app.add_option("--network-threads", o->srv.network_threads, "Threads running network loops")
           ->capture_default_str();

@@ -19,7 +19,10 @@
 ///
 /// Confinement: nothing outside an export's root is ever reached through the 9P operations.
 /// Every node holds an O_PATH|O_NOFOLLOW descriptor opened from its parent's descriptor one
-/// component at a time (openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where available);
+/// component at a time (openat2 with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where available),
+/// or shares that of an earlier walk from the same directory to the same name while that name
+/// still refers to its inode (fstatat without following symlinks; clones share too), so that
+/// walking one file many times costs one descriptor;
 /// walk never follows symlinks; ".." at the root stays at the root and below it is checked to
 /// still lead back to the root; every change uses an *at() call on the parent's descriptor with
 /// one validated name; I/O reopens the node's own inode through /proc/self/fd/N, so a symlink

@@ -39,7 +39,15 @@ struct options {
   std::size_t max_fids = 1u << 20;
   /// Requests in flight per connection; beyond it the server stops reading that connection.
   std::size_t max_inflight = 256;
-  /// How long a peer may take to finish sending a frame it started.
+  /// Bytes of request frames held in memory by all connections together (requests waiting
+  /// for or running in a worker). Past it, a connection with requests in flight reads no more
+  /// until the total drops (one with none still reads, so every client keeps being served).
+  std::size_t max_queued_bytes = 128u << 20;
+  /// Bytes of extended attribute values held by all connections together (read through
+  /// Txattrwalk, or being written after Txattrcreate) until their fids are clunked; a
+  /// Txattrwalk or Txattrcreate beyond it fails with ENOMEM.
+  std::size_t max_xattr_bytes = 64u << 20;
+  /// How long a peer may take to finish sending a frame it started, from its first byte.
   std::chrono::milliseconds frame_timeout{30000};
   /// Threads that run filesystem calls (which may block). More start, for as long as needed,
   /// when every one is busy and another connection has work: one connection's blocked calls
