@@ -197,8 +197,9 @@ class filesystem {
   /// try_getattr: like getattr(), when attributes are known without waiting.
   virtual std::optional<result<attr>> try_getattr(const context& cx, node& n,
                                                   std::uint64_t request_mask);
-  /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
-  /// zero-size Txattrcreate, removes extended attribute `name`.
+  /// Sets (flags dotl::xattr_create/replace) or, with an empty value after a zero-size
+  /// Txattrcreate, removes extended attribute `name`, whatever the flags: the Linux kernel's
+  /// removexattr sends flags XATTR_REPLACE, and QEMU and diod remove on any zero size.
   virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,
                                  std::span<const std::byte> value, std::uint32_t flags);
 };
