@@ -854,6 +854,43 @@ TEST_F(local_fs_test, multiuser_runs_as_the_attaching_user) {
   EXPECT_EQ(st.st_gid, 65534u);
 }
 
+TEST_F(local_fs_test, multiuser_setuid_files_belong_to_their_maker) {
+  if (geteuid() != 0) GTEST_SKIP() << "multiuser needs root";
+  stdfs::permissions(tree_.base(), stdfs::perms::all);
+  stdfs::permissions(tree_.exported(), stdfs::perms::all);
+  local_config c;
+  c.default_dir = tree_.exported().string();
+  c.multiuser = true;
+  fs_ = make(c);
+  server::context ncx{server::user{"", 65534, ""}, {}};  // nobody, group 65534 (no passwd
+                                                         // entry needed: numeric)
+  auto r = fs_->attach(ncx);
+  ASSERT_TRUE(r);
+  struct stat st {};
+  // setuid and setgid as asked, owned by the maker, never by root.
+  ASSERT_TRUE(fs_->create(ncx, *r->node, "suid", O_RDWR, 06755, ~0u));
+  ASSERT_EQ(stat(host("suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);
+  // Asking for root's group does not give it (nobody is not a member), nor does the setgid
+  // bit survive on a group the maker is not in (the kernel's chmod rule, no CAP_FSETID).
+  ASSERT_TRUE(fs_->create(ncx, *r->node, "rootgroup", O_RDWR, 06755, 0));
+  ASSERT_EQ(stat(host("rootgroup").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_NE(st.st_gid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 06755u) << "its own group: both bits allowed";
+  // A chown by the (non-root) owner clears setuid/setgid, as on any chown.
+  server::set_attr s{dotl::setattr_gid, 0};
+  s.gid = st.st_gid;
+  ASSERT_TRUE(fs_->setattr(ncx, *at("suid").node, s));
+  ASSERT_EQ(stat(host("suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u);
+  // The same through root's files: nobody cannot make root's file setuid.
+  write_file(host("roots"), "x");
+  server::set_attr m{dotl::setattr_mode, 04755};
+  EXPECT_EQ(ec(fs_->setattr(ncx, *at("roots").node, m)), err(EPERM));
+}
+
 TEST_F(local_fs_test, multiuser_credentials_are_per_thread) {
   if (geteuid() != 0) GTEST_SKIP() << "multiuser needs root";
   stdfs::permissions(tree_.base(), stdfs::perms::all);
