@@ -18,6 +18,7 @@
 #include <mutex>
 #include <ninep/fs/local.hpp>
 #include <ninep/wire/dotl.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "credentials.hpp"
@@ -266,6 +267,24 @@ result<void> apply_gid(int fd, std::uint32_t gid, gid_t current) {
   return {};
 }
 
+/// Gives a file we just made the permission bits the client asked for. The client already
+/// applied its caller's umask (and default ACL); the host's umask, which open/mkdir/mknod
+/// apply, is the server process's and must not take bits away, nor may the library depend on
+/// what its user's process has set. mkdir also drops setuid/setgid, and open may drop setgid.
+/// Bits are only ever added: a directory keeps the setgid it inherited from its parent. chmod
+/// keeps the kernel's rules (setgid is cleared unless the caller is in the file's group or has
+/// CAP_FSETID), and, coming after apply_gid, a setuid/setgid bit is not lost to the chown.
+/// `fd` is an O_PATH descriptor of the new file, never a symlink.
+result<void> apply_mode(int fd, std::uint32_t want) {
+  auto st = stat_fd(fd);
+  if (!st) return fail(st.error());
+  const mode_t have = st->st_mode & 07777;
+  const mode_t target = have | (static_cast<mode_t>(want) & 07777);
+  if (target == have) return {};
+  if (chmod(proc_path(fd).c_str(), target) != 0) return fail_errno();
+  return {};
+}
+
 // Flags never passed to the kernel on open: O_CREAT is create()'s business, the others would
 // change the server's behaviour (controlling tty, SIGIO, alignment rules), and O_NOFOLLOW would
 // make the open of /proc/self/fd/N itself fail. QEMU strips the same (dotl_to_open_flags).
@@ -274,6 +293,20 @@ constexpr int stripped_flags =
     O_CREAT | O_EXCL | O_NOCTTY | O_ASYNC | O_DIRECT | O_NOFOLLOW | O_PATH | tmpfile_bit;
 
 bool writes(int flags) noexcept { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
+
+/// Whether the server may open a file of type `type` (S_IFMT bits) for a client: only regular
+/// files and directories. A device node would give the client the host's device (a disk node
+/// reads the raw disk: QEMU's CVE-2023-2861), a FIFO without a peer blocks open(2) and with
+/// it the worker, and a socket cannot be opened at all. v9fs never asks: it handles FIFOs,
+/// devices and sockets on the client side, as a local filesystem's special files, so this
+/// costs kernel mounts nothing. ENXIO ("no such device or address") is what open(2) itself
+/// returns for a socket or a device without a driver: the file is there, but nothing behind it
+/// can be reached this way; EACCES or EPERM would suggest a chmod or chown could help.
+result<void> check_openable(mode_t type) {
+  if (S_ISLNK(type)) return fail_with(ELOOP);
+  if (!S_ISREG(type) && !S_ISDIR(type)) return fail_with(ENXIO);
+  return {};
+}
 
 /// Whether a device's files can be served on the network thread (see local_fs::try_read).
 enum class device_speed : std::uint8_t {
@@ -343,14 +376,19 @@ struct local_fs::state {
     return qid_of(*st);
   }
 
-  /// The qid of the file just made as `name` in `dir`, after giving it group `gid` (best effort).
-  result<wire::qid> finish_new(const entry& dir, const std::string& name, std::uint32_t gid) {
+  /// The qid of the file just made as `name` in `dir`, after giving it group `gid` (best
+  /// effort) and then, unless it is a symlink, the permission bits `mode` (apply_mode).
+  result<wire::qid> finish_new(const entry& dir, const std::string& name, std::uint32_t gid,
+                               std::optional<std::uint32_t> mode) {
     auto fd = open_child(dir.fd.get(), name);
     if (!fd) return fail(fd.error());
     auto st = stat_fd(fd->get());
     if (!st) return fail(st.error());
     if (auto r = apply_gid(fd->get(), gid, st->st_gid); !r) return fail(r.error());
-    return qid_of(*st);
+    if (mode && !S_ISLNK(st->st_mode)) {
+      if (auto r = apply_mode(fd->get(), *mode); !r) return fail(r.error());
+    }
+    return qid_of(*st);  // neither chown nor chmod changes what a qid is made of
   }
 
   /// Runs `f` as the user of `cx` (multiuser) or as ourselves.
@@ -699,7 +737,9 @@ result<server::fs_stat> local_fs::statfs(const server::context& cx, server::node
 result<server::opened> local_fs::open(const server::context& cx, server::node& node, int flags) {
   if (s_->config.read_only && writes(flags)) return fail_with(EROFS);
   return s_->on(cx, node, [&](local_node& n) -> result<server::opened> {
-    if (n.ent->is_symlink()) return fail_with(ELOOP);
+    // The type was read from the O_PATH descriptor, whose inode the open below reaches
+    // exactly: no swap can turn the checked file into a FIFO or a device in between.
+    if (auto ok = check_openable(n.ent->type); !ok) return fail(ok.error());
     std::lock_guard lk(n.mu);
     if (n.open_fd.load() >= 0) return fail_with(EBADF);
     const int f = (flags & ~stripped_flags) | O_CLOEXEC;
@@ -714,6 +754,45 @@ result<server::opened> local_fs::open(const server::context& cx, server::node& n
   });
 }
 
+namespace {
+
+/// Tlcreate/Tcreate: creates `name` in `dir` and opens it with `flags` (no O_CREAT/O_EXCL), or,
+/// unless `exclusive`, opens the regular file already there. Never opens a FIFO, device or
+/// socket, and never blocks on one: an existing name is first reached as O_PATH, its type
+/// checked on that descriptor, and only then that same inode reopened through /proc/self/fd.
+struct create_result {
+  unique_fd fd;
+  bool created = false;  ///< false: an existing regular file was opened
+};
+result<create_result> create_or_open(int dir, const std::string& name, int flags, bool exclusive,
+                                     mode_t mode) {
+  // A few rounds: between a failed O_EXCL create and the O_PATH lookup the name may vanish
+  // (ENOENT: create again) or be replaced; each round either finishes or sees a change.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    unique_fd fd(
+        retry_eintr([&] { return openat(dir, name.c_str(), flags | O_CREAT | O_EXCL, mode); }));
+    if (fd) return create_result{std::move(fd), true};
+    if (errno != EEXIST || exclusive) return fail_errno();
+    auto existing = open_child(dir, name);
+    if (!existing) {
+      if (existing.error() == errno_code(ENOENT)) continue;
+      return fail(existing.error());
+    }
+    auto st = stat_fd(existing->get());
+    if (!st) return fail(st.error());
+    if (S_ISDIR(st->st_mode)) return fail_with(EISDIR);  // as open(O_CREAT) of a directory
+    if (auto ok = check_openable(st->st_mode & S_IFMT); !ok) return fail(ok.error());
+    // O_NOFOLLOW off: it would refuse the magic link itself.
+    const int reopen = flags & ~O_NOFOLLOW;
+    fd.reset(retry_eintr([&] { return ::open(proc_path(existing->get()).c_str(), reopen); }));
+    if (!fd) return fail_errno();
+    return create_result{std::move(fd), false};
+  }
+  return fail_with(EAGAIN);
+}
+
+}  // namespace
+
 result<server::created> local_fs::create(const server::context& cx, server::node& dir,
                                          std::string_view name, int flags, std::uint32_t mode,
                                          std::uint32_t gid) {
@@ -723,21 +802,26 @@ result<server::created> local_fs::create(const server::context& cx, server::node
     if (!d.ent->is_dir()) return fail_with(ENOTDIR);
     std::string nm(name);
     // O_NOFOLLOW: an existing symlink under `name` fails with ELOOP instead of creating or
-    // opening its target, which may be outside the export. O_EXCL is kept for Tlcreate.
-    const int f = (flags & ~(stripped_flags & ~O_EXCL)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
-    unique_fd fd(retry_eintr(
-        [&] { return openat(d.ent->fd.get(), nm.c_str(), f, static_cast<mode_t>(mode & 07777)); }));
-    if (!fd) return fail_errno();
+    // opening its target, which may be outside the export.
+    const int f = (flags & ~stripped_flags) | O_NOFOLLOW | O_CLOEXEC;
+    auto opened = create_or_open(d.ent->fd.get(), nm, f, (flags & O_EXCL) != 0,
+                                 static_cast<mode_t>(mode & 07777));
+    if (!opened) return fail(opened.error());
+    unique_fd fd = std::move(opened->fd);
     // The node's O_PATH descriptor comes from the open file, not the name: same inode.
     unique_fd path_fd(::open(proc_path(fd.get()).c_str(), O_PATH | O_CLOEXEC));
     if (!path_fd) return fail_errno();
     auto st = stat_fd(fd.get());
     if (!st) return fail(st.error());
-    if (auto r = apply_gid(path_fd.get(), gid, st->st_gid); !r) return fail(r.error());
+    // An existing file opened without O_EXCL keeps its group and mode, as with open(2).
+    if (opened->created) {
+      if (auto r = apply_gid(path_fd.get(), gid, st->st_gid); !r) return fail(r.error());
+      if (auto r = apply_mode(path_fd.get(), mode); !r) return fail(r.error());
+    }
     auto e = make_entry(std::move(path_fd), d.ent, std::move(nm));
     if (!e) return fail(e.error());
     auto node = std::make_shared<local_node>(d.exp, std::move(*e));
-    node->open_flags = f & ~(O_CREAT | O_EXCL | O_NOFOLLOW);
+    node->open_flags = f & ~O_NOFOLLOW;
     node->open_fd.store(fd.release());
     return server::created{node, s_->qid_of(*st), 0};
   });
@@ -861,7 +945,7 @@ result<wire::qid> local_fs::mkdir(const server::context& cx, server::node& dir,
     if (mkdirat(d.ent->fd.get(), nm.c_str(), static_cast<mode_t>(mode & 07777)) != 0) {
       return fail_errno();
     }
-    return s_->finish_new(*d.ent, nm, gid);
+    return s_->finish_new(*d.ent, nm, gid, mode);
   });
 }
 
@@ -876,7 +960,7 @@ result<wire::qid> local_fs::symlink(const server::context& cx, server::node& dir
     if (!d.ent->is_dir()) return fail_with(ENOTDIR);
     std::string nm(name), tg(target);
     if (symlinkat(tg.c_str(), d.ent->fd.get(), nm.c_str()) != 0) return fail_errno();
-    return s_->finish_new(*d.ent, nm, gid);
+    return s_->finish_new(*d.ent, nm, gid, std::nullopt);
   });
 }
 
@@ -890,13 +974,16 @@ result<wire::qid> local_fs::mknod(const server::context& cx, server::node& dir,
       type != S_IFSOCK) {
     return fail_with(EINVAL);
   }
+  // A device node made by a client opens the host's device for whoever can reach it on the
+  // host (the server itself refuses to open one); the kernel's own rule is CAP_MKNOD.
+  if ((type == S_IFCHR || type == S_IFBLK) && !s_->config.allow_devices) return fail_with(EPERM);
   return s_->on(cx, dir, [&](local_node& d) -> result<wire::qid> {
     if (!d.ent->is_dir()) return fail_with(ENOTDIR);
     std::string nm(name);
     if (mknodat(d.ent->fd.get(), nm.c_str(), type | (mode & 07777), makedev(major, minor)) != 0) {
       return fail_errno();
     }
-    return s_->finish_new(*d.ent, nm, gid);
+    return s_->finish_new(*d.ent, nm, gid, mode);
   });
 }
 
@@ -1134,7 +1221,10 @@ result<void> local_fs::xattr_set(const server::context& cx, server::node& node,
   return s_->on(cx, node, [&](local_node& n) -> result<void> {
     const proc_path p(n.ent->fd.get());
     const std::string nm(name);
-    if (value.empty() && flags == 0) {
+    // A zero-size Txattrcreate removes, whatever its flags: removexattr(2) through v9fs sends
+    // flags XATTR_REPLACE (QEMU and diod remove on any zero size too). An empty value can
+    // therefore not be set through 9P.
+    if (value.empty()) {
       if (removexattr(p.c_str(), nm.c_str()) != 0) return fail_errno();
       return {};
     }

@@ -110,6 +110,19 @@ std::optional<std::uint32_t> id_of(std::string_view name, bool group) {
   return std::nullopt;
 }
 
+/// The Unix permission bits of a 9P2000/.u perm or stat mode: the rwx bits, and with 9P2000.u
+/// the setuid, setgid and sticky bits, which it carries as dm::setuid/setgid/setvtx (Linux
+/// v9fs); 9P2000 has no such bits.
+std::uint32_t unix_perm(std::uint32_t m, dialect d) {
+  std::uint32_t p = m & 0777;
+  if (d == dialect::v2000u) {
+    if (m & dm::setuid) p |= S_ISUID;
+    if (m & dm::setgid) p |= S_ISGID;
+    if (m & dm::setvtx) p |= S_ISVTX;
+  }
+  return p;
+}
+
 /// A 9P2000/.u stat entry from backend attributes. Strings live in `strings` (uid, gid, muid,
 /// extension), which must outlive the result.
 wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string (&strings)[4],
@@ -140,6 +153,7 @@ wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string 
   if (d == dialect::v2000u) {
     if (a.mode & S_ISUID) s.mode |= dm::setuid;
     if (a.mode & S_ISGID) s.mode |= dm::setgid;
+    if (a.mode & S_ISVTX) s.mode |= dm::setvtx;
   }
   s.atime = static_cast<std::uint32_t>(a.atime_sec);
   s.mtime = static_cast<std::uint32_t>(a.mtime_sec);
@@ -292,7 +306,7 @@ class handler {
   void operator()(const Tcreate& m) {
     node& dir = *r_.f1->node;
     int flags = open_flags_from_mode(m.mode);
-    std::uint32_t perm = m.perm & 0777;
+    std::uint32_t perm = unix_perm(m.perm, c_.dialect());
     bool special =
         (m.perm & (dm::dir | dm::symlink | dm::link | dm::device | dm::namedpipe | dm::socket)) !=
         0;

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <ninep/wire/dotl.hpp>
+#include <set>
+#include <string_view>
 
 #include "client_common.hpp"
 #include "command.hpp"
@@ -31,39 +33,115 @@ std::string base_name(std::string_view p) {
   return b.empty() || b == "/" ? "root" : std::string(b);
 }
 
+/// Whether `name`, from a server's directory listing, is one path element that may be made in a
+/// local directory: not empty, ".", "..", and no '/' or NUL. A server that lists anything else
+/// is broken or hostile ("../x" would write outside the destination).
+bool safe_entry_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+/// `name` quoted for a message, control bytes escaped: it came from the server.
+std::string quote_name(std::string_view name) {
+  std::string out = "\"";
+  for (unsigned char ch : name) {
+    if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+      out += fmt::format("\\x{:02x}", ch);
+    else
+      out += static_cast<char>(ch);
+  }
+  return out + "\"";
+}
+
+/// Owns a directory descriptor.
+class dir_fd {
+ public:
+  explicit dir_fd(int fd) noexcept : fd_(fd) {}
+  dir_fd(const dir_fd&) = delete;
+  dir_fd& operator=(const dir_fd&) = delete;
+  ~dir_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+/// Copies remote trees. The destination named on the command line is the user's and is used as
+/// given; everything below it is made from names the server sent, so it is written only through
+/// descriptors: each name is checked (safe_entry_name, listed once per directory) and then
+/// created or opened with *at() on its parent directory's descriptor with O_NOFOLLOW. A symlink
+/// the server had us make is therefore never written through, nor is any path ever re-resolved.
 class getter {
  public:
   getter(client::client& c, const get_args& a)
       : c_(c), a_(a), progress_(!a.quiet && stderr_is_tty()), buf_(8u << 20) {}
 
+  /// Copies `remote` to the user's path `local`.
   int get(const std::string& remote, const std::string& local) {
+    return get_at(AT_FDCWD, local, remote, local, false);
+  }
+
+ private:
+  /// Copies `remote` to `name` in directory `dir` (`local`: the same, for messages). `beneath`:
+  /// `name` came from the server, so no symlink is followed (O_NOFOLLOW).
+  int get_at(int dir, const std::string& name, const std::string& remote, const std::string& local,
+             bool beneath) {
+    const int nofollow = beneath ? O_NOFOLLOW : 0;
     auto st = c_.stat(remote, call_opts(a_.c));
     if (!st) return report("get", display_path(remote), st.error());
     if (st->is_dir()) {
-      if (::mkdir(local.c_str(), 0700) != 0 && errno != EEXIST)
+      if (::mkdirat(dir, name.c_str(), 0700) != 0 && errno != EEXIST)
         return report("get", local, last_errno());
-      auto entries = c_.readdir(remote, false, call_opts(a_.c));
-      if (!entries) return report("get", display_path(remote), entries.error());
-      int status = 0;
-      for (const auto& e : *entries) status |= get(join(remote, e.name), join(local, e.name));
-      ::chmod(local.c_str(), st->mode & 07777);
+      dir_fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | nofollow));
+      if (sub.get() < 0) return report("get", local, last_errno());
+      const int status = fill(sub.get(), remote, local);
+      ::fchmod(sub.get(), st->mode & 07777);
       return status;
     }
     if (st->is_symlink()) {
       auto t = c_.readlink(remote, call_opts(a_.c));
       if (!t) return report("get", display_path(remote), t.error());
-      ::unlink(local.c_str());
-      if (::symlink(t->c_str(), local.c_str()) != 0) return report("get", local, last_errno());
+      ::unlinkat(dir, name.c_str(), 0);
+      if (::symlinkat(t->c_str(), dir, name.c_str()) != 0)
+        return report("get", local, last_errno());
       return 0;
     }
-    return copy(remote, local, *st);
+    return copy(dir, name, remote, local, *st, nofollow);
   }
 
- private:
-  int copy(const std::string& remote, const std::string& local, const client::attr& st) {
+  /// Copies the entries of remote directory `remote` into the open directory `dir`.
+  int fill(int dir, const std::string& remote, const std::string& local) {
+    auto entries = c_.readdir(remote, false, call_opts(a_.c));
+    if (!entries) return report("get", display_path(remote), entries.error());
+    int status = 0;
+    std::set<std::string_view> seen;
+    for (const auto& e : *entries) {
+      if (!safe_entry_name(e.name)) {
+        fmt::print(stderr, "ninep: get {}: the server listed an unsafe entry name {}: not copied\n",
+                   display_path(remote), quote_name(e.name));
+        status = 1;
+        continue;
+      }
+      // A name listed twice (say a symlink, then a directory of that name) could make the second
+      // write through what the first made: refuse the repeat.
+      if (!seen.insert(e.name).second) {
+        fmt::print(stderr, "ninep: get {}: the server listed {} twice: the repeat is not copied\n",
+                   display_path(remote), quote_name(e.name));
+        status = 1;
+        continue;
+      }
+      status |= get_at(dir, e.name, join(remote, e.name), join(local, e.name), true);
+    }
+    return status;
+  }
+
+  int copy(int dir, const std::string& name, const std::string& remote, const std::string& local,
+           const client::attr& st, int nofollow) {
     auto f = c_.open(remote, wire::dotl::rdonly, call_opts(a_.c));
     if (!f) return report("get", display_path(remote), f.error());
-    int fd = ::open(local.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0600);
     if (fd < 0) return report("get", local, last_errno());
     auto start = std::chrono::steady_clock::now();
     std::uint64_t off = 0;
@@ -135,7 +213,10 @@ const bool registered =
                      "existing directory receives the copy inside it)");
       app.add_flag("-q,--quiet", a->quiet, "No progress bar (shown only when stderr is a tty)");
       app.footer(
-          "Directories are copied recursively; symlinks are recreated.\n"
+          "Directories are copied recursively; symlinks are recreated. Names the server lists\n"
+          "are checked: an entry named \"\", \".\", \"..\", or with '/' or NUL, or listed twice\n"
+          "in one directory, is not copied and makes the exit status 1; below DESTINATION\n"
+          "nothing is written through a symlink.\n"
           "Example:\n  ninep get tcp!localhost!564 /srv/data ./data\n");
       return [a] { return run(*a); };
     });

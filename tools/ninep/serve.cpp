@@ -28,6 +28,7 @@ struct serve_options {
   bool stdio = false;
   bool read_only = false;
   bool multiuser = false;
+  bool allow_devices = false;
   bool debug = false;
   std::string log_level = "info";
   server::options srv;
@@ -70,6 +71,7 @@ int run_serve(serve_options& o) {
   cfg.default_dir = o.dir;
   cfg.read_only = o.read_only;
   cfg.multiuser = o.multiuser;
+  cfg.allow_devices = o.allow_devices;
   for (const auto& e : o.exports) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == e.size()) {
@@ -182,6 +184,11 @@ const bool registered = register_command(
       app.add_flag("-r,--read-only", o->read_only, "Refuse every change with EROFS");
       app.add_flag("--multiuser", o->multiuser,
                    "Serve each attach as the user it names (n_uname/uname); needs root");
+      app.add_flag("--allow-devices", o->allow_devices,
+                   "Let clients make character and block device nodes with Tmknod. UNSAFE with "
+                   "untrusted clients: a node a root client makes for the host's disk is that "
+                   "disk for host processes. Without it: EPERM. FIFOs and sockets are always "
+                   "allowed; the server never opens any special file");
       app.add_option("-m,--msize", o->srv.max_msize, "Largest message size offered")
           ->capture_default_str()
           ->check(CLI::Range(4096u, 16u << 20));

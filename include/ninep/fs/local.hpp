@@ -30,8 +30,15 @@
 ///
 /// What confinement cannot cover: files the host administrator links or bind-mounts into an
 /// export (a hard link to an outside inode *is* that inode), and a directory the host moves out
-/// of the export while a client holds a fid on it. Device nodes made with Tmknod by a client
-/// that is root in multiuser mode open the host device, as with any passthrough server.
+/// of the export while a client holds a fid on it.
+///
+/// Special files: the server opens only regular files and directories. Opening (Tlopen, Topen,
+/// or Tlcreate/Tcreate of a name that exists) a device node, FIFO or socket fails with ENXIO,
+/// checked on the O_PATH descriptor before any open, so a FIFO without a writer never blocks a
+/// worker and a device node, whoever made it, never reaches the host device through the server.
+/// Clients lose nothing: v9fs handles special files on the client side and never opens them
+/// through the server. Tmknod (and 9P2000.u Tcreate with DMDEVICE) of a character or block
+/// device fails with EPERM unless local_config::allow_devices; FIFOs and sockets may be made.
 
 namespace ninep::fs {
 
@@ -53,6 +60,11 @@ struct local_config {
   /// Each operation runs with the filesystem uid, gid and supplementary groups of the
   /// attaching user (per thread). Requires the server to run as root.
   bool multiuser = false;
+  /// Tmknod may make character and block device nodes (as the attaching user, who also needs
+  /// CAP_MKNOD on the host). Unsafe with untrusted clients: a node for the host's disk or
+  /// memory, made by a client that is root, is that device for every host process that opens
+  /// it. The server itself never opens device nodes either way. Off: EPERM.
+  bool allow_devices = false;
 };
 
 /// Why local_fs::make() refused a configuration.
@@ -95,7 +107,10 @@ class inode_map {
 /// Serves host directories. Operations follow the server::filesystem contract; errors are
 /// host errno values. Notes per operation:
 /// - open(): O_CREAT, O_EXCL, O_NOCTTY, O_ASYNC, O_DIRECT and O_NOFOLLOW are stripped and
-///   O_CLOEXEC added; symlinks fail with ELOOP. A node is opened at most once (EBADF after).
+///   O_CLOEXEC added; symlinks fail with ELOOP, device nodes, FIFOs and sockets with ENXIO.
+///   A node is opened at most once (EBADF after).
+/// - create(): without O_EXCL an existing name is opened as by open() (ELOOP, ENXIO, and
+///   EISDIR for a directory).
 /// - readdir(): cookies are the host's getdents64 d_off values. Entry qids come from the
 ///   dirent (d_ino, d_type) and the directory's device, without a stat per entry, so an entry
 ///   that is a mount point shows the covered inode (walk shows the mounted root).
@@ -110,6 +125,15 @@ class inode_map {
 ///   the link itself (user.* xattrs are not allowed on symlinks by Linux: EPERM).
 /// - create()/mkdir()/symlink()/mknod() with a gid: best effort fchown of the new file; EPERM
 ///   (not a member of the group) is ignored and the file keeps the group the host gave it.
+/// - create()/mkdir()/mknod() modes: the new file gets exactly the permission bits asked for
+///   (setuid, setgid and sticky included), whatever the process umask: the client applied its
+///   own. After any chown, by chmod, so the kernel's rules hold: setgid only for a member of the
+///   file's group (or with CAP_FSETID); a directory keeps a setgid inherited from its parent.
+/// - setuid/setgid files belong to whoever made them: the new file is created with the
+///   credentials the operation runs with (multiuser: the attaching user's fsuid/fsgid) and is
+///   never chowned to another user (apply_gid changes the group only); setattr's chown of a
+///   file clears its setuid/setgid, as the kernel does on every chown of a non-directory.
+///   Without multiuser everything is made as the server's user.
 /// - multiuser: uid from n_uname, else the uname looked up with getpwnam_r (unknown: EPERM);
 ///   groups from the passwd entry and getgrouplist (a numeric uid without an entry gets group
 ///   65534 and no supplementary groups). Lookups are cached for 60 seconds.

@@ -201,8 +201,9 @@ class filesystem {
   virtual result<lock_request> getlock(const context& cx, node& n, const lock_request& l);
   /// The value of extended attribute `name`, or with an empty name the NUL-separated list.
   virtual result<std::string> xattr_get(const context& cx, node& n, std::string_view name);
-  /// Sets (flags dotl::xattr_create/replace) or, with an empty value and flags 0 after a
-  /// zero-size Txattrcreate, removes extended attribute `name`.
+  /// Sets (flags dotl::xattr_create/replace) or, with an empty value after a zero-size
+  /// Txattrcreate, removes extended attribute `name`, whatever the flags: the Linux kernel's
+  /// removexattr sends flags XATTR_REPLACE, and QEMU and diod remove on any zero size.
   virtual result<void> xattr_set(const context& cx, node& n, std::string_view name,
                                  std::span<const std::byte> value, std::uint32_t flags);
   /// Fast paths, called on the network thread itself to save two thread hops per request.

@@ -52,7 +52,8 @@ inline constexpr std::uint32_t dir = 0x80000000, append = 0x40000000, excl = 0x2
                                mount = 0x10000000, auth = 0x08000000, tmp = 0x04000000,
                                symlink = 0x02000000, link = 0x01000000, device = 0x00800000,
                                namedpipe = 0x00200000, socket = 0x00100000, setuid = 0x00080000,
-                               setgid = 0x00040000;
+                               setgid = 0x00040000,
+                               setvtx = 0x00010000;  ///< sticky (Linux v9fs P9_DMSETVTX)
 }  // namespace dm
 
 /// A 9P2000.L directory entry in Rreaddir data: qid[13] offset[8] type[1] name[s].

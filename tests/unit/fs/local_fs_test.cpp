@@ -3,13 +3,17 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -400,12 +404,6 @@ TEST_F(local_fs_test, mkdir_symlink_mknod_link) {
   ASSERT_TRUE(fifo);
   EXPECT_TRUE(stdfs::is_fifo(host("fifo")));
   EXPECT_EQ(ec(fs_->mknod(cx(), *r.node, "bad", S_IFDIR | 0600, 0, 0, ~0u)), err(EINVAL));
-  if (geteuid() == 0) {
-    ASSERT_TRUE(fs_->mknod(cx(), *r.node, "null", S_IFCHR | 0600, 1, 3, ~0u));
-    struct stat st {};
-    ASSERT_EQ(lstat(host("null").c_str(), &st), 0);
-    EXPECT_EQ(st.st_rdev, makedev(1, 3));
-  }
 
   write_file(host("orig"), "same");
   auto orig = at("orig");
@@ -415,6 +413,96 @@ TEST_F(local_fs_test, mkdir_symlink_mknod_link) {
   EXPECT_EQ(stdfs::hard_link_count(host("orig")), 2u);
   EXPECT_EQ(ec(fs_->link(cx(), *r.node, *sub.node, "dirlink")), err(EPERM));
   EXPECT_EQ(ec(fs_->link(cx(), *orig.node, *orig.node, "x")), err(ENOTDIR));
+}
+
+// ---- special files ----
+
+TEST_F(local_fs_test, device_nodes_only_with_allow_devices) {
+  auto r = root();
+  // Refused before any host call, whoever asks: no node appears.
+  EXPECT_EQ(ec(fs_->mknod(cx(), *r.node, "null", S_IFCHR | 0666, 1, 3, ~0u)), err(EPERM));
+  EXPECT_EQ(ec(fs_->mknod(cx(), *r.node, "disk", S_IFBLK | 0600, 8, 0, ~0u)), err(EPERM));
+  EXPECT_FALSE(stdfs::exists(stdfs::symlink_status(host("null"))));
+  EXPECT_FALSE(stdfs::exists(stdfs::symlink_status(host("disk"))));
+  // FIFOs, sockets and regular files stay allowed.
+  ASSERT_TRUE(fs_->mknod(cx(), *r.node, "fifo", S_IFIFO | 0600, 0, 0, ~0u));
+  ASSERT_TRUE(fs_->mknod(cx(), *r.node, "sock", S_IFSOCK | 0600, 0, 0, ~0u));
+  ASSERT_TRUE(fs_->mknod(cx(), *r.node, "reg", S_IFREG | 0600, 0, 0, ~0u));
+  EXPECT_TRUE(stdfs::is_socket(host("sock")));
+
+  if (geteuid() != 0) GTEST_SKIP() << "making device nodes needs root (CAP_MKNOD)";
+  local_config c;
+  c.allow_devices = true;
+  fs_ = make(c);
+  r = root();
+  ASSERT_TRUE(fs_->mknod(cx(), *r.node, "null", S_IFCHR | 0600, 1, 3, ~0u));
+  struct stat st {};
+  ASSERT_EQ(lstat(host("null").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  EXPECT_EQ(st.st_rdev, makedev(1, 3));
+  // Allowed to exist, still never opened by the server.
+  EXPECT_EQ(ec(fs_->open(cx(), *at("null").node, O_RDONLY)), err(ENXIO));
+}
+
+namespace {
+
+/// Runs `f` on a thread and waits at most 5 s for it: a call that blocks fails the test
+/// instead of hanging it (`unblock` then releases it so the thread can be joined).
+template <class F, class U>
+auto bounded(F f, U unblock) {
+  std::atomic<bool> done{false};
+  decltype(f()) out{};
+  std::thread t([&] {
+    out = f();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(done) << "the call blocked";
+  if (!done) unblock();
+  t.join();
+  return out;
+}
+
+}  // namespace
+
+TEST_F(local_fs_test, special_files_a_host_user_made_are_never_opened) {
+  ASSERT_EQ(mkfifo(host("fifo").c_str(), 0666), 0);
+  // A unix socket bound in the export, as a host service would.
+  const int ls = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(ls, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", host("sock").c_str());
+  ASSERT_EQ(::bind(ls, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const bool root_user = geteuid() == 0;
+  if (root_user) {
+    ASSERT_EQ(::mknod(host("zero").c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);
+  }
+  // A blocked FIFO open (reader or writer) is released by a peer: O_RDWR is both.
+  auto unblock = [&] { ::close(::open(host("fifo").c_str(), O_RDWR | O_NONBLOCK)); };
+
+  for (const char* name : {"fifo", "sock", "zero"}) {
+    if (std::string(name) == "zero" && !root_user) continue;
+    SCOPED_TRACE(name);
+    for (int flags : {O_RDONLY, O_WRONLY, O_RDWR}) {
+      auto w = at(name);
+      auto o = bounded([&] { return ec(fs_->open(cx(), *w.node, flags)); }, unblock);
+      EXPECT_EQ(o, err(ENXIO));
+      // Tlcreate/Tcreate without O_EXCL of an existing name opens it: refused the same way.
+      auto c = bounded([&] { return ec(fs_->create(cx(), *root().node, name, flags, 0666, ~0u)); },
+                       unblock);
+      EXPECT_EQ(c, err(ENXIO));
+      EXPECT_EQ(ec(fs_->create(cx(), *root().node, name, flags | O_EXCL, 0666, ~0u)), err(EEXIST));
+    }
+  }
+  ::close(ls);
+  // Opening a directory by create, as open(2) with O_CREAT does.
+  stdfs::create_directory(host("dir"));
+  EXPECT_EQ(ec(fs_->create(cx(), *root().node, "dir", O_RDONLY, 0666, ~0u)), err(EISDIR));
+  // Regular files and directories still open.
+  write_file(host("plain"), "p");
+  EXPECT_TRUE(fs_->open(cx(), *at("plain").node, O_RDWR));
+  EXPECT_TRUE(fs_->open(cx(), *at("dir").node, O_RDONLY | O_DIRECTORY));
 }
 
 TEST_F(local_fs_test, rename_and_remove_through_nodes) {
@@ -644,15 +732,20 @@ TEST_F(local_fs_test, xattrs) {
             err(EEXIST));
   EXPECT_EQ(ec(fs_->xattr_set(cx(), *f.node, "user.b", bytes("v"), dotl::xattr_replace)),
             err(ENODATA));
-  ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.b", bytes(""), dotl::xattr_create));
-  EXPECT_EQ(*fs_->xattr_get(cx(), *f.node, "user.b"), "");
+  ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.b", bytes("v"), dotl::xattr_create));
+  EXPECT_EQ(*fs_->xattr_get(cx(), *f.node, "user.b"), "v");
   auto list = fs_->xattr_get(cx(), *f.node, "");
   ASSERT_TRUE(list);
   EXPECT_NE(list->find(std::string("user.a\0", 7)), std::string::npos);
   EXPECT_NE(list->find(std::string("user.b\0", 7)), std::string::npos);
-  // Removal: empty value, flags 0.
+  // Removal: an empty value, whatever the flags (v9fs's removexattr sends XATTR_REPLACE).
   ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.a", {}, 0));
   EXPECT_EQ(ec(fs_->xattr_get(cx(), *f.node, "user.a")), err(ENODATA));
+  ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.b", {}, dotl::xattr_replace));
+  EXPECT_EQ(ec(fs_->xattr_get(cx(), *f.node, "user.b")), err(ENODATA));
+  ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.b", bytes("v"), 0));
+  ASSERT_TRUE(fs_->xattr_set(cx(), *f.node, "user.b", {}, dotl::xattr_create));
+  EXPECT_EQ(ec(fs_->xattr_get(cx(), *f.node, "user.b")), err(ENODATA));
   EXPECT_EQ(ec(fs_->xattr_set(cx(), *f.node, "user.a", {}, 0)), err(ENODATA));
   EXPECT_EQ(ec(fs_->xattr_set(cx(), *f.node, "", bytes("v"), 0)), err(EINVAL));
   EXPECT_EQ(ec(fs_->xattr_set(cx(), *f.node, "user.c", bytes("v"), 8)), err(EINVAL));
@@ -759,6 +852,43 @@ TEST_F(local_fs_test, multiuser_runs_as_the_attaching_user) {
   ASSERT_EQ(stat(host("numeric").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 424242u);
   EXPECT_EQ(st.st_gid, 65534u);
+}
+
+TEST_F(local_fs_test, multiuser_setuid_files_belong_to_their_maker) {
+  if (geteuid() != 0) GTEST_SKIP() << "multiuser needs root";
+  stdfs::permissions(tree_.base(), stdfs::perms::all);
+  stdfs::permissions(tree_.exported(), stdfs::perms::all);
+  local_config c;
+  c.default_dir = tree_.exported().string();
+  c.multiuser = true;
+  fs_ = make(c);
+  server::context ncx{server::user{"", 65534, ""}, {}};  // nobody, group 65534 (no passwd
+                                                         // entry needed: numeric)
+  auto r = fs_->attach(ncx);
+  ASSERT_TRUE(r);
+  struct stat st {};
+  // setuid and setgid as asked, owned by the maker, never by root.
+  ASSERT_TRUE(fs_->create(ncx, *r->node, "suid", O_RDWR, 06755, ~0u));
+  ASSERT_EQ(stat(host("suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);
+  // Asking for root's group does not give it (nobody is not a member), nor does the setgid
+  // bit survive on a group the maker is not in (the kernel's chmod rule, no CAP_FSETID).
+  ASSERT_TRUE(fs_->create(ncx, *r->node, "rootgroup", O_RDWR, 06755, 0));
+  ASSERT_EQ(stat(host("rootgroup").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_NE(st.st_gid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 06755u) << "its own group: both bits allowed";
+  // A chown by the (non-root) owner clears setuid/setgid, as on any chown.
+  server::set_attr s{dotl::setattr_gid, 0};
+  s.gid = st.st_gid;
+  ASSERT_TRUE(fs_->setattr(ncx, *at("suid").node, s));
+  ASSERT_EQ(stat(host("suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u);
+  // The same through root's files: nobody cannot make root's file setuid.
+  write_file(host("roots"), "x");
+  server::set_attr m{dotl::setattr_mode, 04755};
+  EXPECT_EQ(ec(fs_->setattr(ncx, *at("roots").node, m)), err(EPERM));
 }
 
 TEST_F(local_fs_test, multiuser_credentials_are_per_thread) {

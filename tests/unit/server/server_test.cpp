@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -293,6 +296,148 @@ TEST_F(server_test, xattr_transaction) {
   as<Rwrite>(cl.rpc(Twrite{4, 0, payload{bytes("short")}}));
   EXPECT_NE(raw_client::error_of(cl.rpc(Tclunk{4})), 0);
   EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{4})), EBADF) << "clunked even so";
+}
+
+TEST_F(server_test, zero_size_xattrcreate_removes_whatever_the_flags) {
+  put("f", "");
+  if (::setxattr((dir.path / "f").c_str(), "user.probe", "1", 1, 0) != 0)
+    GTEST_SKIP() << "no user xattrs here";
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  // removexattr(2) on a v9fs mount sends Txattrcreate size 0 flags XATTR_REPLACE, then Tclunk.
+  for (std::uint32_t flags : {0u, dotl::xattr_replace, dotl::xattr_create}) {
+    SCOPED_TRACE(flags);
+    ASSERT_EQ(::setxattr((dir.path / "f").c_str(), "user.x", "1", 1, 0), 0);
+    as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+    as<Rxattrcreate>(cl.rpc(Txattrcreate{1, "user.x", 0, flags}));
+    as<Rclunk>(cl.rpc(Tclunk{1}));
+    char buf[8];
+    EXPECT_EQ(::getxattr((dir.path / "f").c_str(), "user.x", buf, sizeof buf), -1);
+    EXPECT_EQ(errno, ENODATA) << "the attribute is gone, not set to an empty value";
+  }
+  // Removing one that is not there reports it, as removexattr(2) does.
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"f"}}));
+  as<Rxattrcreate>(cl.rpc(Txattrcreate{1, "user.x", 0, dotl::xattr_replace}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tclunk{1})), ENODATA);
+}
+
+TEST(server_special_files, never_opened_and_never_block_a_worker) {
+  temp_dir dir;
+  server::options o;
+  o.workers = 1;  // a FIFO open that blocked would hold the only worker
+  running_server srv(local(dir.path), o);
+  const auto fifo = dir.path / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0666), 0);
+  std::ofstream(dir.path / "plain") << "p";
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"fifo"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"plain"}}));
+  const auto start = std::chrono::steady_clock::now();
+  cl.send(5, Tlopen{1, dotl::rdonly});
+  cl.send(6, Tlopen{2, dotl::rdonly});
+  std::map<tag_t, int> errs;
+  try {
+    for (int i = 0; i < 2; ++i) {
+      auto m = cl.recv();
+      errs[m.tag] = raw_client::error_of(m);
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "no reply within the client's 10 s: " << e.what();
+    ::close(::open(fifo.c_str(), O_RDWR | O_NONBLOCK));  // release the worker to shut down
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(errs[5], ENXIO) << "a FIFO is never opened by the server";
+  EXPECT_EQ(errs[6], 0) << "the other open is served";
+  // Tlcreate of the existing FIFO (no O_EXCL) is an open too.
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tlcreate{3, "fifo", dotl::wronly, 0644, 0})), ENXIO);
+  // 9P2000: Topen of it.
+  raw_client old(srv.addr);
+  old.handshake(dialect::v2000u);
+  as<Rwalk>(old.rpc(Twalk{0, 1, {"fifo"}}));
+  EXPECT_EQ(raw_client::error_of(old.rpc(Topen{1, 0})), ENXIO);
+}
+
+TEST(server_special_files, device_nodes_need_allow_devices) {
+  temp_dir dir;
+  running_server srv(local(dir.path));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tmknod{0, "null", S_IFCHR | 0666, 1, 3, 0})), EPERM);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tmknod{0, "sda", S_IFBLK | 0600, 8, 0, 0})), EPERM);
+  as<Rmknod>(cl.rpc(Tmknod{0, "fifo", S_IFIFO | 0600, 0, 0, 0}));
+  // 9P2000.u makes devices with Tcreate DMDEVICE and "c major minor": the same check.
+  raw_client u(srv.addr);
+  u.handshake(dialect::v2000u);
+  as<Rwalk>(u.rpc(Twalk{0, 1, {}}));
+  EXPECT_EQ(raw_client::error_of(u.rpc(Tcreate{1, "unull", dm::device | 0666, 0, "c 1 3"})), EPERM);
+  EXPECT_EQ(raw_client::error_of(u.rpc(Tcreate{1, "usda", dm::device | 0666, 0, "b 8 0"})), EPERM);
+  as<Rcreate>(u.rpc(Tcreate{1, "ufifo", dm::namedpipe | 0666, 0, ""}));
+  for (const char* n : {"null", "sda", "unull", "usda"})
+    EXPECT_FALSE(stdfs::exists(stdfs::symlink_status(dir.path / n))) << n;
+  EXPECT_TRUE(stdfs::is_fifo(dir.path / "fifo"));
+  EXPECT_TRUE(stdfs::is_fifo(dir.path / "ufifo"));
+
+  if (::geteuid() != 0) GTEST_SKIP() << "making device nodes needs root";
+  fs::local_config c;
+  c.default_dir = dir.path;
+  c.allow_devices = true;
+  running_server allowed(std::shared_ptr<server::filesystem>(std::move(*fs::local_fs::make(c))));
+  raw_client a(allowed.addr);
+  a.handshake(dialect::v2000u);
+  as<Rwalk>(a.rpc(Twalk{0, 1, {}}));
+  as<Rcreate>(a.rpc(Tcreate{1, "unull", dm::device | 0666, 0, "c 1 3"}));
+  EXPECT_TRUE(stdfs::is_character_file(dir.path / "unull"));
+  as<Rwalk>(a.rpc(Twalk{0, 2, {"unull"}}));
+  EXPECT_EQ(raw_client::error_of(a.rpc(Topen{2, 0})), ENXIO) << "made, but never opened";
+}
+
+/// Sets the process umask for the life of the object (the server runs in this process).
+class umask_scope {
+ public:
+  explicit umask_scope(mode_t m) : old_(::umask(m)) {}
+  ~umask_scope() { ::umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST_F(server_test, created_modes_are_exactly_the_requested_ones_under_umask_077) {
+  umask_scope mask(077);
+  raw_client l(srv.addr);
+  l.handshake(dialect::v2000L);
+  raw_client u(srv.addr);
+  u.handshake(dialect::v2000u);
+  fid_t fid = 10;
+  for (std::uint32_t mode : {0777u, 0666u, 02775u, 06777u, 01777u}) {
+    const std::string suffix = fmt::format("{:o}", mode);
+    SCOPED_TRACE(suffix);
+    as<Rwalk>(l.rpc(Twalk{0, fid, {}}));
+    as<Rlcreate>(l.rpc(Tlcreate{fid++, "lcreate" + suffix, dotl::rdwr, mode, 0}));
+    as<Rmkdir>(l.rpc(Tmkdir{0, "mkdir" + suffix, mode, 0}));
+    as<Rmknod>(l.rpc(Tmknod{0, "fifo" + suffix, S_IFIFO | mode, 0, 0, 0}));
+    // 9P2000.u carries setuid/setgid/sticky as DMSETUID/DMSETGID/DMSETVTX.
+    const std::uint32_t perm = (mode & 0777) | ((mode & S_ISUID) ? dm::setuid : 0) |
+                               ((mode & S_ISGID) ? dm::setgid : 0) |
+                               ((mode & S_ISVTX) ? dm::setvtx : 0);
+    as<Rwalk>(u.rpc(Twalk{0, fid, {}}));
+    as<Rcreate>(u.rpc(Tcreate{fid++, "create" + suffix, perm, 2, ""}));
+    as<Rwalk>(u.rpc(Twalk{0, fid, {}}));
+    as<Rcreate>(u.rpc(Tcreate{fid++, "createdir" + suffix, dm::dir | perm, 0, ""}));
+    for (const char* kind : {"lcreate", "mkdir", "fifo", "create", "createdir"}) {
+      struct ::stat st {};
+      ASSERT_EQ(::stat((dir.path / (kind + suffix)).c_str(), &st), 0) << kind;
+      EXPECT_EQ(st.st_mode & 07777, mode) << kind << suffix;
+    }
+  }
+  // Tlcreate of an existing file (no O_EXCL) opens it: its mode stays as it was.
+  ASSERT_EQ(::chmod((dir.path / "lcreate666").c_str(), 0600), 0);
+  as<Rwalk>(l.rpc(Twalk{0, fid, {}}));
+  as<Rlcreate>(l.rpc(Tlcreate{fid++, "lcreate666", dotl::rdwr, 0777, 0}));
+  struct ::stat st {};
+  ASSERT_EQ(::stat((dir.path / "lcreate666").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
 TEST_F(server_test, posix_locks_conflict_across_fids) {
