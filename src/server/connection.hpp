@@ -13,9 +13,12 @@
 #include <ninep/server/server.hpp>
 #include <ninep/transport/frame_reader.hpp>
 #include <ninep/wire/codec.hpp>
+#include <optional>
 #include <stop_token>
 #include <unordered_map>
 #include <vector>
+
+#include "identity.hpp"
 
 namespace ninep::server::detail {
 
@@ -32,6 +35,7 @@ struct fid_extra {
   std::uint64_t dir_cookie = 0;  ///< ...and the backend cookie it corresponds to
   std::string dir_pending;       ///< encoded stat entries not yet returned
   bool dir_eof = false;
+  std::string auth;  ///< afid: the credential written so far
 };
 
 /// What a fid refers to. Owned by the connection's fid table (network thread); requests hold
@@ -47,7 +51,8 @@ struct fid_state {
   bool open = false;
   int flags = 0;  ///< host open(2) flags when open
   bool rclose = false;
-  enum class kind : std::uint8_t { file, xattr_read, xattr_write } kind = kind::file;
+  /// auth: an afid (Tauth), with no node; only Tread, Twrite, Tclunk and Tattach take it.
+  enum class kind : std::uint8_t { file, xattr_read, xattr_write, auth } kind = kind::file;
   std::unique_ptr<fid_extra> extra;
 };
 using fid_ptr = std::shared_ptr<fid_state>;
@@ -72,6 +77,9 @@ struct request {
   buffer payload;
   std::size_t payload_len = 0;
   bool cancelled = false;  ///< the backend gave up because of a flush: suppress the reply
+  /// Tattach: the uid the connection had proven when the request arrived (read by the worker)
+  /// and the uid this attach proved (applied to the connection when it completes).
+  std::optional<std::uint32_t> proven, now_proven;
 };
 
 /// State shared by the connections of one server.
@@ -83,6 +91,8 @@ struct shared {
   counters stats;
   std::atomic<int> level;
   std::atomic<std::size_t> live_connections{0};
+  user_db users;                      ///< for deciding attach identities
+  const user self = user_db::self();  ///< the server's own identity
 
   shared(std::shared_ptr<filesystem> f, options o);
   bool logs(log_level l) const noexcept { return static_cast<int>(l) <= level.load(); }
@@ -91,7 +101,9 @@ struct shared {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(shared& sh, transport::stream s, std::string peer);
+  /// `cred`: what the kernel says about a unix-socket peer, read at accept.
+  connection(shared& sh, transport::stream s, std::string peer,
+             std::optional<peer_cred> cred = std::nullopt);
   ~connection();
   /// Reads and serves requests until the peer closes, a frame is malformed, or close().
   asio::awaitable<void> serve();
@@ -104,6 +116,9 @@ class connection : public std::enable_shared_from_this<connection> {
   shared& sh() noexcept { return sh_; }
   wire::dialect dialect() const noexcept { return dialect_; }
   std::uint32_t msize() const noexcept { return msize_; }
+  /// The unix-socket peer's credentials (fixed at accept, so readable from any thread).
+  const peer_cred* peer_credentials() const noexcept { return cred_ ? &*cred_ : nullptr; }
+  const std::string& peer_name() const noexcept { return peer_; }
   /// Encodes `body` as the reply of `r` (header into r.out; payload stays in r.payload).
   void set_reply(request& r, const wire::message_body& body);
   void set_error(request& r, std::error_code ec);
@@ -122,11 +137,15 @@ class connection : public std::enable_shared_from_this<connection> {
   request* get_request();
   bool version(request& r);
   void run_flush(request* r);
+  bool auth_message(request* r);
   void start(request* r);
 
   shared& sh_;
   transport::stream sock_;
   std::string peer_;
+  const std::optional<peer_cred> cred_;
+  /// The uid this connection proved with MUNGE; kept across Tversion (as diod does).
+  std::optional<std::uint32_t> proven_;
   transport::frame_reader reader_;
   wire::dialect dialect_ = wire::dialect::v2000L;
   bool versioned_ = false;

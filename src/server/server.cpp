@@ -56,8 +56,11 @@ struct file_server::impl {
     asio::io_context& loop = pick_loop();
     auto proto = s.local_endpoint().protocol();
     int fd = s.release();
+    // Who a unix-socket peer is, as the kernel saw it at connect (identity_options, rule 1).
+    auto cred = detail::read_peer_cred(fd);
+    if (cred) peer += fmt::format(" (uid {})", cred->uid);
     transport::stream moved(loop, proto, fd);
-    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer));
+    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer), std::move(cred));
     {
       std::lock_guard lock(mu);
       std::erase_if(conns, [](auto& w) { return w.expired(); });
