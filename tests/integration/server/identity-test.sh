@@ -43,6 +43,16 @@ refuse() { # refuse DESCRIPTION COMMAND...: the command fails
 	local d=$1; shift
 	if "$@" >"$work/out" 2>&1; then fail "$d: succeeded: $(cat "$work/out")"; else pass "$d"; fi
 }
+denied() { # denied DESCRIPTION COMMAND...: the server answers with an error (not: no connection)
+	local d=$1; shift
+	if "$@" >"$work/out" 2>&1; then
+		fail "$d: succeeded: $(cat "$work/out")"
+	elif grep -qi "^errno \|permission denied\|not permitted" "$work/out"; then
+		pass "$d ($(head -1 "$work/out"))"
+	else
+		fail "$d: not a refusal by the server: $(cat "$work/out")"
+	fi
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 100); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
 wait_port() {
@@ -77,13 +87,13 @@ sock=$work/multi.sock
 pids+=($!)
 wait_for "$sock" || { echo "FAIL - server did not start: $(cat "$work/multi.log")"; exit 1; }
 [[ $(stat -c %a "$sock") == 666 ]] && pass "--multiuser socket is 0666" || fail "--multiuser socket mode $(stat -c %a "$sock")"
-refuse "non-root peer naming root cannot read a root-only 0600 file" \
+denied "non-root peer naming root cannot read a root-only 0600 file" \
 	as1 python3 "$raw" "unix:$sock" --uname root --n-uname 0 read secret
-refuse "non-root peer (ninep CLI, --uname root) cannot read it either" \
+denied "non-root peer (ninep CLI, --uname root) cannot read it either" \
 	as1 "$ninep" cat --uname root "unix!$sock" secret
-refuse "non-root peer naming root cannot overwrite root's file" \
+denied "non-root peer naming root cannot overwrite root's file" \
 	as1 python3 "$raw" "unix:$sock" --uname root --n-uname 0 chmod rootfile 0666
-refuse "non-root peer naming another uid cannot chown root's file to itself" \
+denied "non-root peer naming another uid cannot chown root's file to itself" \
 	as1 python3 "$raw" "unix:$sock" --uname "$u2" --n-uname "$uid2" chown rootfile "$uid1"
 [[ $(stat -c '%u %a' "$exp/rootfile") == "0 644" && $(cat "$exp/rootfile") == "root's" ]] &&
 	pass "root's file unchanged" || fail "root's file changed: $(stat -c '%u %a' "$exp/rootfile")"
@@ -93,7 +103,7 @@ expect "non-root peer naming root creates a file" \
 	fail "pub/made owned by $(stat -c %u "$exp/pub/made")"
 expect "non-root peer sets the setuid bit on its own copy of id(1)" \
 	as1 python3 "$raw" "unix:$sock" --uname root --n-uname 0 chmod pub/idcopy 4755
-refuse "...and cannot give it to root" \
+denied "...and cannot give it to root" \
 	as1 python3 "$raw" "unix:$sock" --uname root --n-uname 0 chown pub/idcopy 0
 [[ -z $(find "$exp" -user root -perm -4000) ]] && pass "no setuid-root file in the export" ||
 	fail "setuid-root files: $(find "$exp" -user root -perm -4000)"
@@ -103,7 +113,7 @@ expect "a user in a supplementary group chgrps its file to that group" \
 expect "...chgrp" as1 python3 "$raw" "unix:$sock" chgrp pub/grp "$gid1"
 [[ $(stat -c %g "$exp/pub/grp") == "$gid1" ]] && pass "...the file has the group" ||
 	fail "pub/grp group $(stat -c %g "$exp/pub/grp")"
-refuse "...but not to a group it is not in" as1 python3 "$raw" "unix:$sock" chgrp pub/grp 0
+denied "...but not to a group it is not in" as1 python3 "$raw" "unix:$sock" chgrp pub/grp 0
 stop_server "${pids[-1]}"
 
 # Without --multiuser the socket is the server's own (0600); --socket-mode overrides.
@@ -126,7 +136,7 @@ port=$(free_port)
 "$ninep" serve --listen "tcp!127.0.0.1!$port" "$exp" 2>"$work/tcp.log" &
 pids+=($!)
 wait_port "$port"
-refuse "tcp attach without authentication is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 attach
+denied "tcp attach without authentication is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 attach
 grep -q "authentication required" "$work/tcp.log" && pass "...and the log says why" || fail "no reason logged: $(cat "$work/tcp.log")"
 stop_server "${pids[-1]}"
 
@@ -134,7 +144,7 @@ port=$(free_port)
 "$ninep" serve --no-auth --listen "tcp!127.0.0.1!$port" "$exp" 2>"$work/anon.log" &
 pids+=($!)
 wait_port "$port"
-refuse "--no-auth: naming root does not read the 0600 file" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 read secret
+denied "--no-auth: naming root does not read the 0600 file" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 read secret
 expect "--no-auth: creates" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 create pub/anon 0644
 [[ $(stat -c %U "$exp/pub/anon") == nobody ]] && pass "...as nobody" || fail "pub/anon owned by $(stat -c %U "$exp/pub/anon")"
 stop_server "${pids[-1]}"
@@ -168,15 +178,15 @@ expect "diodcat authenticates (MUNGE) to ninep serve" diodcat -s "127.0.0.1:$por
 grep -q "root's" "$work/out" && pass "...and reads" || fail "diodcat read: $(cat "$work/out")"
 expect "diodls authenticates to ninep serve" diodls -s "127.0.0.1:$port" -a "$exp" -l
 expect "ninep --auth munge authenticates to ninep serve" "$ninep" cat --auth munge "tcp!127.0.0.1!$port" rootfile
-refuse "ninep without --auth is refused" "$ninep" cat "tcp!127.0.0.1!$port" rootfile
+denied "ninep without --auth is refused" "$ninep" cat "tcp!127.0.0.1!$port" rootfile
 as1 munge -n >"$work/cred1"
-refuse "a credential of $u1 with a forged n_uname 0 is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 --cred "$work/cred1" attach
+denied "a credential of $u1 with a forged n_uname 0 is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname root --n-uname 0 --cred "$work/cred1" attach
 as1 munge -n >"$work/cred1b"
-refuse "a credential of $u1 acts as $u1: cannot read root's 0600 file" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1b" read secret
+denied "a credential of $u1 acts as $u1: cannot read root's 0600 file" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1b" read secret
 as1 munge -n >"$work/cred1c"
 expect "...and creates files as $u1" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1c" create pub/munged 0644
 [[ $(stat -c %u "$exp/pub/munged") == "$uid1" ]] && pass "...owned by $u1" || fail "pub/munged owned by $(stat -c %u "$exp/pub/munged")"
-refuse "a replayed credential is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1c" attach
+denied "a replayed credential is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1c" attach
 stop_server "${pids[-1]}"
 
 dport=$(free_port)
@@ -185,7 +195,7 @@ pids+=($!)
 wait_port "$dport"
 expect "ninep --auth munge authenticates to diod (without -n)" "$ninep" cat --auth munge --aname "$exp" "tcp!127.0.0.1!$dport" rootfile
 grep -q "root's" "$work/out" && pass "...and reads" || fail "read from diod: $(cat "$work/out")"
-refuse "ninep without --auth is refused by diod" "$ninep" cat --aname "$exp" "tcp!127.0.0.1!$dport" rootfile
+denied "ninep without --auth is refused by diod" "$ninep" cat --aname "$exp" "tcp!127.0.0.1!$dport" rootfile
 stop_server "${pids[-1]}"
 
 if ((fails)); then echo "$fails check(s) failed"; exit 1; fi

@@ -46,9 +46,11 @@ std::shared_ptr<server::filesystem> local(const stdfs::path& dir) {
   return std::shared_ptr<server::filesystem>(std::move(*f));
 }
 
-server::options with(server::identity_options id) {
+/// Options whose identity_options `set` adjusts.
+template <class F>
+server::options with(F set) {
   server::options o;
-  o.identity = std::move(id);
+  set(o.identity);
   return o;
 }
 
@@ -58,7 +60,7 @@ std::uint32_t owner_of_new_file(raw_client& cl, const stdfs::path& dir, std::str
   as<Rwalk>(w);
   auto c = cl.rpc(Tlcreate{1, name, dotl::wronly, 0644, nofid});
   as<Rlcreate>(c);
-  struct stat st {};
+  struct ::stat st {};
   if (::stat((dir / std::string(name)).c_str(), &st) != 0) return 0xffffffff;
   return st.st_uid;
 }
@@ -79,7 +81,7 @@ TEST_F(auth_test, tauth_without_munge_says_not_required) {
 }
 
 TEST_F(auth_test, unauthenticated_tcp_attach_is_refused_without_no_auth) {
-  running_server srv(local(dir.path), with({.allow_anonymous = false}));
+  running_server srv(local(dir.path), with([](auto& id) { id.allow_anonymous = false; }));
   raw_client cl(srv.addr);
   EXPECT_EQ(raw_client::error_of(cl.handshake(dialect::v2000L)), EACCES);
 }
@@ -93,7 +95,10 @@ TEST_F(auth_test, anonymous_is_the_server_itself_whatever_the_client_names) {
 }
 
 TEST_F(auth_test, trust_uname_cannot_act_as_others_unless_the_server_can) {
-  running_server srv(local(dir.path), with({.trust_uname = true, .act_as_others = false}));
+  running_server srv(local(dir.path), with([](auto& id) {
+                       id.trust_uname = true;
+                       id.act_as_others = false;
+                     }));
   raw_client other(srv.addr);
   EXPECT_EQ(raw_client::error_of(other.handshake(dialect::v2000L, "", "", 1)), EPERM)
       << "naming uid 1 must not be served as the server";
@@ -104,21 +109,29 @@ TEST_F(auth_test, trust_uname_cannot_act_as_others_unless_the_server_can) {
 TEST_F(auth_test, trust_uname_acts_as_named_when_root) {
   if (::geteuid() != 0) GTEST_SKIP() << "acting as another user needs root";
   stdfs::permissions(dir.path, stdfs::perms::all);
-  running_server srv(local(dir.path), with({.trust_uname = true, .act_as_others = true}));
+  running_server srv(local(dir.path), with([](auto& id) {
+                       id.trust_uname = true;
+                       id.act_as_others = true;
+                     }));
   raw_client cl(srv.addr);
   as<Rattach>(cl.handshake(dialect::v2000L, "", "daemon", 1));
   EXPECT_EQ(owner_of_new_file(cl, dir.path, "by-daemon"), 1u);
   // Without trust_uname the same attach is the anonymous user (here: nobody).
-  running_server anon(local(dir.path), with({.anonymous_user = "nobody", .act_as_others = true}));
+  running_server anon(local(dir.path), with([](auto& id) {
+                        id.anonymous_user = "nobody";
+                        id.act_as_others = true;
+                      }));
   raw_client a(anon.addr);
   as<Rattach>(a.handshake(dialect::v2000L, "", "daemon", 1));
   EXPECT_EQ(owner_of_new_file(a, dir.path, "by-nobody"), 65534u);
 }
 
 TEST_F(auth_test, afid_protocol) {
-  running_server srv(
-      local(dir.path),
-      with({.munge = true, .munge_socket = "/nonexistent/munge", .allow_anonymous = false}));
+  running_server srv(local(dir.path), with([](auto& id) {
+                       id.munge = true;
+                       id.munge_socket = "/nonexistent/munge";
+                       id.allow_anonymous = false;
+                     }));
   raw_client cl(srv.addr);
   cl.rpc(Tversion{8192, "9P2000.L"}, notag);
   auto r = cl.rpc(Tauth{5, "root", "", 0});
@@ -152,7 +165,7 @@ TEST_F(auth_test, unix_socket_peer_of_our_own_uid_names_its_user) {
   // identity-test.sh, which has other users.
   const std::string sock = (dir.path / "s").string();
   stdfs::create_directory(dir.path / "x");
-  server::options o = with({.allow_anonymous = false});
+  server::options o = with([](auto& id) { id.allow_anonymous = false; });
   o.level = server::log_level::error;
   server::file_server srv(local(dir.path / "x"), o);
   ASSERT_TRUE(srv.listen(*transport::parse_address("unix!" + sock)));
