@@ -25,7 +25,9 @@ release: deps
 # Builds the release binary and serves a demo export on 127.0.0.1:5640.
 run: release
 	@mkdir -p $(DEMO_DIR) && [ -e $(DEMO_DIR)/README ] || echo "Hello from ninep." > $(DEMO_DIR)/README
-	./build/release/tools/ninep/ninep serve $(DEMO_DIR)
+	@echo "make run: --no-auth: the demo serves every attach as the anonymous user (nobody when"
+	@echo "  run as root, else you); a real deployment authenticates (ninep serve --auth munge)."
+	./build/release/tools/ninep/ninep serve --no-auth $(DEMO_DIR)
 
 # Everything CI checks: formatting, the ASan/UBSan build and its tests (kernel guest included),
 # and a short run of every fuzz target under clang.

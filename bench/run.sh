@@ -52,7 +52,9 @@ diod --foreground --no-auth --listen "127.0.0.1:$dport" --listen "$dsock" \
 	--export "$export_dir" --export ctl >"$work/diod.log" 2>&1 &
 dpid=$!
 pids+=($dpid)
-"$ninep" serve --log-level warn --listen "tcp!127.0.0.1!$nport" --listen "unix!$nsock" \
+# --no-auth as diod's: every tcp attach acts as the benchmark's own user (unix-socket peers of
+# the same uid name their user, which is this one too).
+"$ninep" serve --no-auth --anonymous-user "$(id -un)" --log-level warn --listen "tcp!127.0.0.1!$nport" --listen "unix!$nsock" \
 	"$export_dir" >"$work/ninep.log" 2>&1 &
 npid=$!
 pids+=($npid)

@@ -69,6 +69,47 @@ def main():
         if f[4] == 41:  # Rreaddir: size[4] type[1] tag[2] count[4] data[count]
             entries.append(bytes([2]) + f[11:])
     write("wire_dirent_stat_fuzz", entries)
+    write("server_fuzz", server_seeds())
+
+
+def s9(text):
+    return struct.pack("<H", len(text)) + text
+
+
+def frame(mtype, tag, body):
+    return struct.pack("<IBH", 7 + len(body), mtype, tag) + body
+
+
+def server_seeds():
+    return [bytes([d]) + q for d in (V2000, V2000U, V2000L) for q in server_sequences(d)]
+
+
+def server_sequences(d):
+    """server_fuzz inputs: a dialect byte, then frames after the harness's Tversion and Tattach
+    (fid 0). The seeds walk the afid paths (issue 10): Tauth, Twrite and Tread on the afid,
+    Tattach with it, other messages aimed at it, Tremove and Tclunk of it."""
+    nofid = 0xFFFFFFFF
+    n_uname = b"" if d == V2000 else struct.pack("<I", 0)  # 9P2000 Tauth/Tattach have none
+    cred = b"MUNGE:AwQFAAD0seed:"
+    auth = frame(102, 2, struct.pack("<I", 9) + s9(b"fuzz") + s9(b"") + n_uname)
+    write_cred = frame(118, 3, struct.pack("<IQI", 9, 0, len(cred)) + cred)
+    read_afid = frame(116, 4, struct.pack("<IQI", 9, 0, 64))
+    attach_afid = frame(104, 5, struct.pack("<II", 10, 9) + s9(b"fuzz") + s9(b"") + n_uname)
+    attach_plain = frame(104, 6, struct.pack("<II", 11, nofid) + s9(b"root") + s9(b"") + n_uname)
+    # Tgetattr (9P2000.L) or Tstat (9P2000, 9P2000.u) of the afid
+    getattr_afid = (frame(24, 7, struct.pack("<IQ", 9, 0x7FF)) if d == V2000L else
+                    frame(124, 7, struct.pack("<I", 9)))
+    walk_afid = frame(110, 8, struct.pack("<IIH", 9, 12, 0))
+    remove_afid = frame(122, 9, struct.pack("<I", 9))
+    clunk_afid = frame(120, 10, struct.pack("<I", 9))
+    name = {V2000: b"9P2000", V2000U: b"9P2000.u", V2000L: b"9P2000.L"}[d]
+    version = frame(100, 0xFFFF, struct.pack("<I", 65536) + s9(name))
+    return [
+        auth + write_cred + read_afid + attach_afid + clunk_afid,
+        auth + getattr_afid + walk_afid + remove_afid,
+        auth + write_cred + version + attach_plain,
+        auth + auth + write_cred + write_cred + attach_afid + attach_afid,
+    ]
 
 
 if __name__ == "__main__":

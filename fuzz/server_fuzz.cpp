@@ -41,6 +41,10 @@ struct harness {
     o.level = server::log_level::error;
     o.workers = 2;
     o.frame_timeout = std::chrono::milliseconds(200);
+    // Tauth gives afids, so the afid paths are live (seeds in fuzz/corpus/server_fuzz). No
+    // munged listens at this socket: every credential is refused, at once.
+    o.identity.munge = true;
+    o.identity.munge_socket = (base / "no-munged").string();
     srv = std::make_unique<server::file_server>(std::shared_ptr<server::filesystem>(std::move(*f)),
                                                 o);
     loop = std::thread([this] { srv->run(); });
@@ -72,7 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const wire::dialect d = static_cast<wire::dialect>(data[0] % 3);
   std::vector<std::byte> in;
   append(in, {wire::notag, wire::Tversion{65536, wire::version_string(d)}}, d);
-  append(in, {1, wire::Tattach{0, wire::nofid, "fuzz", "", 0}}, d);
+  // The harness's socket pair is a unix-socket peer of our own uid: it names its user, which
+  // must be us (a server that is not root acts as no one else).
+  append(in,
+         {1, wire::Tattach{0, wire::nofid, "fuzz", "", static_cast<std::uint32_t>(::geteuid())}},
+         d);
   in.insert(in.end(), reinterpret_cast<const std::byte*>(data + 1),
             reinterpret_cast<const std::byte*>(data + size));
 

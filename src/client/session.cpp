@@ -16,6 +16,7 @@
 #include <ninep/wire/dotl.hpp>
 #include <ninep/wire/errors.hpp>
 
+#include "munge.hpp"
 #include "path.hpp"
 
 namespace ninep::client {
@@ -231,13 +232,50 @@ asio::awaitable<result<void>> session::handshake() {
     asio::co_spawn(strand_, read_loop(shared_from_this()), asio::detached);
 
     root_fid_ = take_fid();
-    wire::Tattach a{root_fid_, wire::nofid, opts_.uname, opts_.aname, opts_.n_uname};
+    wire::fid_t afid = wire::nofid;
+    if (opts_.auth == "munge") {
+      auto af = co_await authenticate_munge();
+      if (!af) co_return fail(af.error());
+      afid = *af;
+    }
+    wire::Tattach a{root_fid_, afid, opts_.uname, opts_.aname, opts_.n_uname};
     auto at = co_await rpc<wire::Rattach>(a, {});
+    if (afid != wire::nofid) {
+      // The afid has done its work (the connection stays authenticated, as diod's does).
+      if (co_await rpc<wire::Rclunk>(wire::Tclunk{afid}, {})) give_fid(afid);
+    }
     if (!at) co_return fail(at.error());
     root_qid_ = at->qid;
     co_return result<void>{};
   }
   co_return fail(make_error_code(errc::unsupported_version));
+}
+
+// diod's MUNGE handshake: Tauth gives an afid; the credential is written to it from offset 0,
+// in as many Twrites as msize needs; Tattach then names the afid.
+asio::awaitable<result<wire::fid_t>> session::authenticate_munge() {
+  std::string why;
+  auto cred = detail::munge_credential(opts_.munge_socket, why);
+  if (!cred) co_return fail(cred.error());
+  wire::fid_t afid = take_fid();
+  auto ra =
+      co_await rpc<wire::Rauth>(wire::Tauth{afid, opts_.uname, opts_.aname, opts_.n_uname}, {});
+  if (!ra) {
+    // ENOENT: the server needs no authentication (diod's and ours without MUNGE).
+    give_fid(afid);
+    if (ra.error() == errno_code(ENOENT)) co_return wire::nofid;
+    co_return fail(ra.error());
+  }
+  const auto bytes = std::as_bytes(std::span(cred->data(), cred->size()));
+  for (std::size_t off = 0; off < bytes.size();) {
+    const std::size_t n = std::min<std::size_t>(bytes.size() - off, msize_ - wire::io_header_size);
+    auto w = co_await rpc<wire::Rwrite>(
+        wire::Twrite{afid, off, wire::payload{bytes.subspan(off, n)}}, {});
+    if (!w) co_return fail(w.error());
+    if (w->count == 0 || w->count > n) co_return fail(errno_code(EIO));
+    off += w->count;
+  }
+  co_return afid;
 }
 
 std::unique_ptr<session::pending> session::acquire_pending() {

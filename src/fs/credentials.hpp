@@ -5,12 +5,8 @@
 
 #include <sys/types.h>
 
-#include <chrono>
-#include <mutex>
 #include <ninep/core/result.hpp>
 #include <ninep/server/filesystem.hpp>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace ninep::fs::detail {
@@ -20,23 +16,6 @@ struct credentials {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
-};
-
-/// Resolves attach users to host credentials, caching each answer for a minute (a user's
-/// groups changed on the host take effect within that time). Thread-safe.
-class credential_cache {
- public:
-  /// uid from `u.uid` unless it is 0xffffffff, else `u.name` through getpwnam_r. Errors: EPERM
-  /// (unknown name, or no name and no uid). Throws only std::bad_alloc.
-  result<credentials> resolve(const server::user& u);
-
- private:
-  struct cached {
-    credentials creds;
-    std::chrono::steady_clock::time_point at;
-  };
-  std::mutex mu_;
-  std::unordered_map<std::string, cached> cache_;
 };
 
 /// While alive, the calling thread's fsuid, fsgid and supplementary groups are those of a

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <ninep/fs/local.hpp>
+#include <ninep/server/users.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <optional>
 #include <unordered_map>
@@ -349,7 +350,10 @@ struct local_fs::state {
   std::vector<std::shared_ptr<const export_root>> exports;
   bool has_default = false;
   inode_map inodes;
-  detail::credential_cache users;
+  server::user_db users;
+  /// The process's own identity, taken once: a request whose identity is this one runs
+  /// without switching.
+  server::user self = server::user_db::self();
 
   local_node* cast(server::node& n) const noexcept { return dynamic_cast<local_node*>(&n); }
 
@@ -391,14 +395,20 @@ struct local_fs::state {
     return qid_of(*st);  // neither chown nor chmod changes what a qid is made of
   }
 
-  /// Runs `f` as the user of `cx` (multiuser) or as ourselves.
+  /// Runs `f` as the identity of `cx` (multiuser) or as ourselves. The identity is the one
+  /// the server decided (uid, gid, groups); one without a gid is looked up by uid or name.
   template <class F>
   auto as_user(const server::context& cx, F&& f) -> decltype(f()) {
     detail::identity_scope scope;
-    if (config.multiuser) {
-      auto creds = users.resolve(cx.user);
-      if (!creds) return fail(creds.error());
-      if (auto r = scope.enter(*creds); !r) return fail(r.error());
+    const server::user& u = cx.user;
+    const bool own = u.uid == 0xffffffff && u.name.empty();
+    if (config.multiuser && !own) {
+      auto full = users.complete(u);
+      if (!full) return fail(full.error());
+      if (full->uid != self.uid || full->gid != self.gid || full->groups != self.groups) {
+        detail::credentials c{full->uid, full->gid, {full->groups.begin(), full->groups.end()}};
+        if (auto r = scope.enter(c); !r) return fail(r.error());
+      }
     }
     return f();
   }

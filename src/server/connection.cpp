@@ -65,11 +65,13 @@ void shared::log(log_level l, std::string_view msg) const {
   }
 }
 
-connection::connection(shared& sh, transport::stream s, std::string peer, std::string peer_key)
+connection::connection(shared& sh, transport::stream s, std::string peer, std::string peer_key,
+                       std::optional<peer_cred> cred)
     : sh_(sh),
       sock_(std::move(s)),
       peer_(std::move(peer)),
       peer_key_(std::move(peer_key)),
+      cred_(std::move(cred)),
       reader_(sock_, sh.pools),
       work_(sh.workers.make_queue()),
       msize_(sh.opts.max_msize),
@@ -126,6 +128,8 @@ void connection::release(request* r) {
   r->payload = buffer();
   r->out_len = r->payload_len = 0;
   r->flushed = r->cancelled = false;
+  r->proven.reset();
+  r->now_proven.reset();
   r->flushers.clear();
   // A stop_source cannot be reset; replace it only once it has been used.
   if (r->stop.stop_requested()) r->stop = std::stop_source();
@@ -370,6 +374,7 @@ void connection::finish(request* r) {
     if (std::holds_alternative<wire::Tattach>(r->msg.body)) attached_ = true;
     sh_.stats.fids += commit(*r, fids_);
   }
+  if (r->now_proven) proven_ = r->now_proven;
   reply_now(r);
 }
 
@@ -405,6 +410,60 @@ bool connection::version(request& r) {
   versioned_ = reply != "unknown";
   if (versioned_) msize_ = m;
   set_reply(r, wire::Rversion{versioned_ ? m : t.msize, reply});
+  return true;
+}
+
+// Tauth, and Tread/Twrite/Tclunk/Tremove on an afid: answered here, on the network thread
+// (nothing blocks: the credential is only checked by the Tattach that uses the afid).
+// Returns false for every other message.
+bool connection::auth_message(request* r) {
+  auto afid = [&](wire::fid_t f) -> fid_state* {
+    auto it = fids_.find(f);
+    return it != fids_.end() && it->second->kind == fid_state::kind::auth ? it->second.get()
+                                                                          : nullptr;
+  };
+  if (auto* t = std::get_if<wire::Tauth>(&r->msg.body)) {
+    if (!sh_.opts.identity.munge || fids_.contains(t->afid) || fids_.size() >= sh_.opts.max_fids)
+      return false;  // answered by the protocol checks
+    auto f = std::make_shared<fid_state>();
+    f->kind = fid_state::kind::auth;
+    f->qid = wire::qid{wire::qt::auth, 0, 0};
+    f->extra = std::make_unique<fid_extra>();
+    fids_.emplace(t->afid, f);
+    sh_.stats.fids++;
+    set_reply(*r, wire::Rauth{f->qid});
+    return true;
+  }
+  if (auto* w = std::get_if<wire::Twrite>(&r->msg.body)) {
+    fid_state* f = afid(w->fid);
+    if (f == nullptr) return false;
+    // As diod: the credential is written in order, from offset 0; bounded (a MUNGE credential
+    // is a few hundred bytes).
+    std::lock_guard lk(f->extra->mu);
+    std::string& cred = f->extra->auth;
+    if (w->offset != cred.size() || cred.size() + w->data.data.size() > 65536) {
+      set_error(*r, errno_code(EIO));
+    } else {
+      cred.append(reinterpret_cast<const char*>(w->data.data.data()), w->data.data.size());
+      set_reply(*r, wire::Rwrite{static_cast<std::uint32_t>(w->data.data.size())});
+    }
+    return true;
+  }
+  if (auto* rd = std::get_if<wire::Tread>(&r->msg.body)) {
+    if (afid(rd->fid) == nullptr) return false;
+    set_reply(*r, wire::Rread{});  // MUNGE has nothing for the client to read
+    return true;
+  }
+  wire::fid_t gone = wire::nofid;
+  if (auto* c = std::get_if<wire::Tclunk>(&r->msg.body)) gone = c->fid;
+  if (auto* c = std::get_if<wire::Tremove>(&r->msg.body)) gone = c->fid;
+  if (gone == wire::nofid || afid(gone) == nullptr) return false;
+  fids_.erase(gone);
+  sh_.stats.fids--;
+  if (std::holds_alternative<wire::Tclunk>(r->msg.body))
+    set_reply(*r, wire::Rclunk{});
+  else
+    set_error(*r, errno_code(EPERM));  // the afid is clunked all the same (remove(5))
   return true;
 }
 
@@ -448,6 +507,8 @@ void connection::dispatch(request* r) {
   }
   if (type == wire::msg_type::Tflush) return run_flush(r);
 
+  if (auth_message(r)) return reply_now(r);
+
   // Protocol checks before any backend code runs. Each rule says which fids must exist and
   // in which state; anything wrong is answered here.
   auto lookup = [&](wire::fid_t f) -> fid_ptr {
@@ -459,6 +520,8 @@ void connection::dispatch(request* r) {
     if (ec) return;
     slot = lookup(f);
     if (!slot) ec = errno_code(EBADF);
+    // An afid has no file: only the messages answered by auth_message() take it.
+    if (!ec && slot->kind == fid_state::kind::auth) ec = errno_code(EBADF);
   };
   // A fid this request creates. Requests in flight count against max_fids (their fids are
   // installed only when they complete), and their newfids are taken already.
@@ -479,12 +542,17 @@ void connection::dispatch(request* r) {
       [&]<class M>(M& m) {
         using namespace wire;
         if constexpr (std::is_same_v<M, Tauth>) {
-          // No authentication: attach with afid = NOFID. diod's clients (libnpclient) read
+          // Without MUNGE: attach with afid = NOFID. diod's clients (libnpclient) read
           // ENOENT from Tauth as "auth not required"; any other errno fails their mount.
-          ec = errno_code(ENOENT);
+          if (!sh_.opts.identity.munge) ec = errno_code(ENOENT);
+          fresh(m.afid);
         } else if constexpr (std::is_same_v<M, Tattach>) {
           fresh(m.fid);
-          if (!ec && m.afid != nofid) ec = errno_code(EBADF);
+          if (!ec && m.afid != nofid) {
+            r->f2 = lookup(m.afid);
+            if (!r->f2 || r->f2->kind != fid_state::kind::auth) ec = errno_code(EPERM);
+          }
+          r->proven = proven_;
         } else if constexpr (std::is_same_v<M, Twalk>) {
           need(m.fid, r->f1);
           if (m.newfid != m.fid) fresh(m.newfid);

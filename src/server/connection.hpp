@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "identity.hpp"
 #include "worker_pool.hpp"
 
 namespace ninep::server::detail {
@@ -66,6 +67,7 @@ struct fid_extra {
   std::uint64_t dir_cookie = 0;  ///< ...and the backend cookie it corresponds to
   std::string dir_pending;       ///< encoded stat entries not yet returned
   bool dir_eof = false;
+  std::string auth;  ///< afid: the credential written so far
 };
 
 /// What a fid refers to. Owned by the connection's fid table (network thread); requests hold
@@ -81,7 +83,8 @@ struct fid_state {
   bool open = false;
   int flags = 0;  ///< host open(2) flags when open
   bool rclose = false;
-  enum class kind : std::uint8_t { file, xattr_read, xattr_write } kind = kind::file;
+  /// auth: an afid (Tauth), with no node; only Tread, Twrite, Tclunk and Tattach take it.
+  enum class kind : std::uint8_t { file, xattr_read, xattr_write, auth } kind = kind::file;
   std::unique_ptr<fid_extra> extra;
 };
 using fid_ptr = std::shared_ptr<fid_state>;
@@ -109,6 +112,9 @@ struct request {
   /// The fid this request creates (walk, attach, xattrwalk), held in pending_fids_ until it ends.
   std::optional<wire::fid_t> new_fid;
   std::size_t frame_charged = 0;  ///< bytes of `frame` charged to shared::queued
+  /// Tattach: the uid the connection had proven when the request arrived (read by the worker)
+  /// and the uid this attach proved (applied to the connection when it completes).
+  std::optional<std::uint32_t> proven, now_proven;
 };
 
 /// State shared by the connections of one server.
@@ -122,6 +128,8 @@ struct shared {
   counters stats;
   std::atomic<int> level;
   std::atomic<std::size_t> live_connections{0};
+  user_db users;                      ///< for deciding attach identities
+  const user self = user_db::self();  ///< the server's own identity
 
   shared(std::shared_ptr<filesystem> f, options o);
   /// Takes one of peer `key`'s connection slots (options::max_connections_per_peer); false
@@ -140,8 +148,10 @@ struct shared {
 class connection : public std::enable_shared_from_this<connection> {
  public:
   /// `peer` names the peer in log lines; `peer_key`, when not empty, is the slot taken with
-  /// shared::take_peer_slot(), which the connection gives back when it ends.
-  connection(shared& sh, transport::stream s, std::string peer, std::string peer_key = {});
+  /// shared::take_peer_slot(), which the connection gives back when it ends. `cred`: what the
+  /// kernel says about a unix-socket peer, read at accept.
+  connection(shared& sh, transport::stream s, std::string peer, std::string peer_key = {},
+             std::optional<peer_cred> cred = std::nullopt);
   ~connection();
   /// Reads and serves requests until the peer closes, a frame is malformed, or close().
   asio::awaitable<void> serve();
@@ -154,6 +164,9 @@ class connection : public std::enable_shared_from_this<connection> {
   shared& sh() noexcept { return sh_; }
   wire::dialect dialect() const noexcept { return dialect_; }
   std::uint32_t msize() const noexcept { return msize_; }
+  /// The unix-socket peer's credentials (fixed at accept, so readable from any thread).
+  const peer_cred* peer_credentials() const noexcept { return cred_ ? &*cred_ : nullptr; }
+  const std::string& peer_name() const noexcept { return peer_; }
   /// Encodes `body` as the reply of `r` (header into r.out; payload stays in r.payload).
   void set_reply(request& r, const wire::message_body& body);
   void set_error(request& r, std::error_code ec);
@@ -172,12 +185,16 @@ class connection : public std::enable_shared_from_this<connection> {
   request* get_request();
   bool version(request& r);
   void run_flush(request* r);
+  bool auth_message(request* r);
   void start(request* r);
 
   shared& sh_;
   transport::stream sock_;
   std::string peer_;
   std::string peer_key_;
+  const std::optional<peer_cred> cred_;
+  /// The uid this connection proved with MUNGE; kept across Tversion (as diod does).
+  std::optional<std::uint32_t> proven_;
   transport::frame_reader reader_;
   worker_pool::queue_ptr work_;  ///< this connection's share of the workers
   wire::dialect dialect_ = wire::dialect::v2000L;

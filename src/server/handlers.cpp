@@ -235,12 +235,28 @@ class handler {
         cx_{r.f1 ? *r.f1->user : anonymous_, r.stop.get_token()} {}
 
   void operator()(const Tattach& m) {
-    auto u = std::make_shared<ninep::server::user>();
-    u->name = std::string(m.uname);
+    // The server decides who this attach acts as; what it names is only one input.
+    std::string credential;
+    if (r_.f2) {
+      std::lock_guard lk(r_.f2->extra->mu);
+      credential = r_.f2->extra->auth;
+    }
+    attach_request a{m.uname, c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname,
+                     c_.peer_credentials(), r_.proven, r_.f2 ? &credential : nullptr};
+    std::string why;
+    auto d = decide_identity(c_.sh().opts.identity, c_.sh().users, c_.sh().self, a, why);
+    if (!d) {
+      c_.sh().log(log_level::warn,
+                  fmt::format("{}: attach as \"{}\" (n_uname {}) refused: {}", c_.peer_name(),
+                              m.uname, a.n_uname, why.empty() ? d.error().message() : why));
+      return error(d.error());
+    }
+    r_.now_proven = d->proven;
+    auto u = std::make_shared<ninep::server::user>(std::move(d->who));
     u->aname = std::string(m.aname);
-    u->uid = c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname;
-    if (u->uid == 0xffffffff)
-      if (auto id = id_of(m.uname, false)) u->uid = *id;
+    c_.sh().log(log_level::debug,
+                fmt::format("{}: attach as \"{}\" (n_uname {}) acts as {} (uid {})", c_.peer_name(),
+                            m.uname, a.n_uname, u->name, u->uid));
     context cx{*u, r_.stop.get_token()};
     auto w = fs_.attach(cx);
     if (!w) return error(w.error());

@@ -24,19 +24,11 @@ using detail::connection;
 namespace {
 asio::awaitable<void> serve_connection(std::shared_ptr<connection> c) { co_await c->serve(); }
 
-// Who a connection is counted against for max_connections_per_peer: a tcp peer's IP address
-// (`peer` is "address!port"), a unix-socket peer's uid (all local processes of one user are
-// one peer).
-std::string peer_key(transport::stream& s, const std::string& peer) {
-  std::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec || ep.protocol().family() == AF_UNIX) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-      return fmt::format("uid {}", cred.uid);
-    return peer;
-  }
+// Who a connection is counted against for max_connections_per_peer: a unix-socket peer's uid
+// (all local processes of one user are one peer), else a tcp peer's IP address (`peer` is
+// "address!port").
+std::string peer_key(const std::string& peer, const std::optional<detail::peer_cred>& cred) {
+  if (cred) return fmt::format("uid {}", cred->uid);
   return peer.substr(0, peer.rfind('!'));
 }
 }  // namespace
@@ -67,7 +59,9 @@ struct file_server::impl {
       sh.log(log_level::warn, fmt::format("{}: too many connections; refused", peer));
       return;  // the socket closes as `s` goes out of scope
     }
-    std::string key = peer_key(s, peer);
+    // Who a unix-socket peer is, as the kernel saw it at connect (identity_options, rule 1).
+    auto cred = detail::read_peer_cred(s.native_handle());
+    std::string key = peer_key(peer, cred);
     if (!sh.take_peer_slot(key)) {
       sh.log(log_level::warn, fmt::format("{}: more than {} connections from {}; refused", peer,
                                           sh.opts.max_connections_per_peer, key));
@@ -78,8 +72,10 @@ struct file_server::impl {
     asio::io_context& loop = pick_loop();
     auto proto = s.local_endpoint().protocol();
     int fd = s.release();
+    if (cred) peer += fmt::format(" (uid {})", cred->uid);
     transport::stream moved(loop, proto, fd);
-    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer), std::move(key));
+    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer), std::move(key),
+                                          std::move(cred));
     {
       std::lock_guard lock(mu);
       std::erase_if(conns, [](auto& w) { return w.expired(); });

@@ -19,6 +19,10 @@ void add_client_options(CLI::App& app, client_args& a) {
       ->check(CLI::Range(4096u, 16u * 1024 * 1024))
       ->capture_default_str();
   app.add_option("--uname", a.uname, "User name to attach as (default: $USER)");
+  app.add_option("--auth", a.auth,
+                 "Authenticate before attaching: munge (diod's protocol; needs munged)")
+      ->check(CLI::IsMember({"munge"}));
+  app.add_option("--munge-socket", a.munge_socket, "munged's socket (default: libmunge's)");
   app.add_option("--aname", a.aname, "Tree to attach (server-specific, e.g. diod's export path)");
   app.add_option("--timeout", a.timeout, "Seconds allowed per operation (0: no limit)")
       ->check(CLI::NonNegativeNumber);
@@ -38,6 +42,8 @@ client::options session_options(const client_args& a) {
   o.aname = a.aname;
   o.n_uname = ::getuid();
   o.n_gid = ::getgid();
+  o.auth = a.auth;
+  o.munge_socket = a.munge_socket;
   return o;
 }
 

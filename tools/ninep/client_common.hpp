@@ -25,11 +25,14 @@ struct client_args {
   std::string dialect = "auto";
   std::uint32_t msize = 512 * 1024;
   std::string uname;
+  std::string auth;          ///< "" or "munge"
+  std::string munge_socket;  ///< munged's socket (empty: the default)
   std::string aname;
   double timeout = 0;  ///< seconds per operation; 0: none
 };
 
-/// Adds ADDR (first positional) and --version/--dialect, --msize, --uname, --aname, --timeout.
+/// Adds ADDR (first positional) and --version/--dialect, --msize, --uname, --auth,
+/// --munge-socket, --aname, --timeout.
 void add_client_options(CLI::App& app, client_args& a);
 
 /// The session options `a` asks for (dialect, msize, uname defaulting to $USER, aname, and

@@ -4,12 +4,15 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
+#include <ninep/core/error.hpp>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/server.hpp>
+#include <ninep/server/users.hpp>
 #include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/tree_fs.hpp>
@@ -29,6 +32,11 @@ struct serve_options {
   bool read_only = false;
   bool multiuser = false;
   bool allow_devices = false;
+  bool no_auth = false;
+  bool trust_uname = false;
+  std::string auth;
+  std::string anonymous_user;
+  std::string socket_mode;
   bool debug = false;
   std::string log_level = "info";
   server::options srv;
@@ -50,6 +58,65 @@ void pump(int in, int out, bool out_is_socket) {
     }
   }
   if (out_is_socket) ::shutdown(out, SHUT_WR);
+}
+
+// Checks the authentication options and sets o.srv.identity from them. Returns what is wrong,
+// or "" when they make sense.
+std::string identity_setup(serve_options& o) {
+  auto& id = o.srv.identity;
+  id.trust_uname = o.trust_uname;
+  id.munge = o.auth == "munge";
+  id.allow_anonymous = o.no_auth;
+  id.act_as_others = ::geteuid() == 0;
+  id.anonymous_user = o.anonymous_user;
+  if (id.anonymous_user.empty() && ::geteuid() == 0) id.anonymous_user = "nobody";
+  if (o.no_auth && o.trust_uname)
+    return "--no-auth serves everyone as the anonymous user; --trust-uname serves them as "
+           "they name: choose one";
+  if (!o.anonymous_user.empty() && !o.no_auth)
+    return "--anonymous-user is the user of --no-auth attaches: give --no-auth too";
+  if (!id.anonymous_user.empty()) {
+    server::user_db db;
+    auto u = db.by_name(id.anonymous_user);
+    if (!u) return fmt::format("--anonymous-user {}: no such user", id.anonymous_user);
+    if (u->uid != ::geteuid() && !id.act_as_others)
+      return fmt::format("--anonymous-user {}: the server can act as another user only as root",
+                         id.anonymous_user);
+  }
+  if (o.multiuser && !id.munge && !id.trust_uname) {
+    for (const auto& l : o.listen) {
+      auto a = transport::parse_address(l, "5640");
+      if (a && a->type == transport::address::kind::tcp)
+        return fmt::format(
+            "--multiuser: listener {} has no way to tell users apart: give --auth munge (or "
+            "--trust-uname on a listener no one else can reach), or listen on a unix socket",
+            l);
+    }
+    if (o.listen.empty() && !o.stdio)
+      return "--multiuser: the default tcp listener has no way to tell users apart: give "
+             "--auth munge, or listen on a unix socket";
+  }
+  if (o.trust_uname)
+    fmt::print(stderr,
+               "ninep serve: warning: --trust-uname: every attach acts as the user it names, "
+               "unchecked; anyone who can reach the listener can act as any user, root "
+               "included\n");
+  return "";
+}
+
+// Listens on `a`; a unix socket is made with mode --socket-mode (default 0600, or 0666 with
+// --multiuser), never wider for a moment: the umask covers the bind.
+result<void> listen_on(server::file_server& srv, const transport::address& a,
+                       const serve_options& o) {
+  if (a.type != transport::address::kind::unix_socket) return srv.listen(a);
+  mode_t mode = o.multiuser ? 0666 : 0600;
+  if (!o.socket_mode.empty()) mode = static_cast<mode_t>(std::stoul(o.socket_mode, nullptr, 8));
+  const mode_t old = ::umask(0777);
+  auto ok = srv.listen(a);
+  ::umask(old);
+  if (!ok) return ok;
+  if (::chmod(a.path.c_str(), mode) != 0) return fail(errno_code(errno));
+  return {};
 }
 
 // Every walked file and open fid costs a descriptor: take all the kernel allows (the soft limit
@@ -88,6 +155,13 @@ int run_serve(serve_options& o) {
     fmt::print(stderr, "ninep serve: --multiuser needs the server to run as root\n");
     return 2;
   }
+  if (auto bad = identity_setup(o); !bad.empty()) {
+    fmt::print(stderr, "ninep serve: {}\n", bad);
+    return 2;
+  }
+  // A root server acts as each attach's identity (never as root unless root proved itself);
+  // any other server can only act as itself, and refuses attaches that are someone else.
+  cfg.multiuser = ::geteuid() == 0;
   auto fs = fs::local_fs::make(cfg);
   if (!fs) {
     fmt::print(stderr, "ninep serve: {}\n", fs.error().message());
@@ -139,7 +213,7 @@ int run_serve(serve_options& o) {
                    l);
         return 2;
       }
-      if (auto ok = srv.listen(*a); !ok) {
+      if (auto ok = listen_on(srv, *a, o); !ok) {
         fmt::print(stderr, "ninep serve: listen {}: {}\n", l, ok.error().message());
         return 1;
       }
@@ -171,7 +245,10 @@ const bool registered = register_command(
           "Example: ninep serve --listen tcp!127.0.0.1!5640 /srv/share\n"
           "Then, in a Linux guest or host: mount -t 9p -o trans=tcp,port=5640,version=9p2000.L "
           "127.0.0.1 /mnt\n"
-          "aname \"ctl\" attaches the server's control tree (counters, loglevel, null, zero).");
+          "aname \"ctl\" attaches the server's control tree (counters, loglevel, null, zero).\n"
+          "Who attaches act as (see ninep-serve(1), SECURITY): a unix-socket peer that is not "
+          "root acts as itself; over tcp an attach must authenticate (--auth munge), or "
+          "--no-auth serves it as the anonymous user, or --trust-uname as the user it names.");
       app.add_option("DIR", o->dir, "Directory exported to attaches with an empty aname");
       app.add_option("-l,--listen", o->listen,
                      "Address to listen on, repeatable: tcp!HOST!PORT, HOST:PORT, [V6]:PORT, "
@@ -183,7 +260,31 @@ const bool registered = register_command(
           ->allow_extra_args(false);
       app.add_flag("-r,--read-only", o->read_only, "Refuse every change with EROFS");
       app.add_flag("--multiuser", o->multiuser,
-                   "Serve each attach as the user it names (n_uname/uname); needs root");
+                   "Serve many users, each as its proven identity: unix sockets are made 0666 "
+                   "(each peer acts as itself); tcp listeners need --auth munge or "
+                   "--trust-uname. Needs root");
+      app.add_option("--auth", o->auth,
+                     "Authentication offered in Tauth: munge (diod-compatible; needs munged)")
+          ->check(CLI::IsMember({"munge"}));
+      app.add_option("--munge-socket", o->srv.identity.munge_socket,
+                     "munged's socket (default: libmunge's)");
+      app.add_flag("--no-auth", o->no_auth,
+                   "Serve attaches that prove nothing as the anonymous user (never as the name "
+                   "they send) rather than refusing them");
+      app.add_option("--anonymous-user", o->anonymous_user,
+                     "The user of --no-auth attaches (default: nobody when run as root, else the "
+                     "server's own user)");
+      app.add_flag("--trust-uname", o->trust_uname,
+                   "UNSAFE: serve each attach as the user it names, unchecked (diod -n); only "
+                   "where nothing else can reach the listener");
+      app.add_option("--socket-mode", o->socket_mode,
+                     "Mode of unix socket files, octal (default 0600; 0666 with --multiuser)")
+          ->check([](const std::string& v) {
+            return v.find_first_not_of("01234567") == std::string::npos && !v.empty() &&
+                           v.size() <= 4
+                       ? std::string()
+                       : std::string("expected an octal mode such as 0660");
+          });
       app.add_flag("--allow-devices", o->allow_devices,
                    "Let clients make character and block device nodes with Tmknod. UNSAFE with "
                    "untrusted clients: a node a root client makes for the host's disk is that "

@@ -45,6 +45,11 @@ struct options {
   std::chrono::milliseconds frame_timeout{30000};
   /// Requests one large read or write keeps in flight at once.
   std::size_t pipeline_depth = 16;
+  /// Authentication before Tattach: empty for none, or "munge" (diod's protocol: Tauth, the
+  /// MUNGE credential of this process's uid written to the afid, Tattach with it).
+  std::string auth;
+  /// munged's socket for auth "munge"; empty: libmunge's default.
+  std::string munge_socket;
 };
 
 /// Deadline and cancellation of one operation. A deadline or a stop request fails the operation
@@ -274,6 +279,9 @@ class session : public std::enable_shared_from_this<session> {
   void recycle(std::unique_ptr<pending> p);
 
   wire::fid_t take_fid();
+  /// Tauth and the MUNGE credential written to the afid (options::auth "munge"); nofid when
+  /// the server needs no authentication.
+  asio::awaitable<result<wire::fid_t>> authenticate_munge();
   void give_fid(wire::fid_t f) { free_fids_.push_back(f); }
   asio::awaitable<result<file>> walk_from(wire::fid_t from, std::span<const std::string> names,
                                           const call_options& o);

@@ -58,7 +58,9 @@ struct local_config {
   /// Every modifying operation fails with EROFS (opening for write or with O_TRUNC too).
   bool read_only = false;
   /// Each operation runs with the filesystem uid, gid and supplementary groups of the
-  /// attaching user (per thread). Requires the server to run as root.
+  /// identity the server decided for the attach (server::user; per thread), unless that is the
+  /// server's own. Requires the server to run as root. Without it every operation runs as the
+  /// server itself (the server then refuses attaches that are someone else).
   bool multiuser = false;
   /// Tmknod may make character and block device nodes (as the attaching user, who also needs
   /// CAP_MKNOD on the host). Unsafe with untrusted clients: a node for the host's disk or
@@ -134,9 +136,10 @@ class inode_map {
 ///   never chowned to another user (apply_gid changes the group only); setattr's chown of a
 ///   file clears its setuid/setgid, as the kernel does on every chown of a non-directory.
 ///   Without multiuser everything is made as the server's user.
-/// - multiuser: uid from n_uname, else the uname looked up with getpwnam_r (unknown: EPERM);
-///   groups from the passwd entry and getgrouplist (a numeric uid without an entry gets group
-///   65534 and no supplementary groups). Lookups are cached for 60 seconds.
+/// - multiuser: the identity is the server::user's uid, gid and groups as the server decided
+///   them. A user with no gid (0xffffffff) is looked up through server::user_db: by uid, else by
+///   name (unknown: EPERM); a numeric uid without an entry gets group 65534 and no
+///   supplementary groups.
 class local_fs final : public server::filesystem {
  public:
   /// Opens every export's directory; fails naming the first one that is missing, not a

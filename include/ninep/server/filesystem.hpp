@@ -11,6 +11,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 /// \file
 /// The interface between the 9P server and a file tree (a backend). Backends see typed
@@ -29,11 +30,16 @@
 
 namespace ninep::server {
 
-/// Who is making a request: the user of the attach the fid descends from.
+/// Who is making a request: the identity the server decided for the attach the fid descends
+/// from (never simply the name the client sent; see docs/man/ninep-serve.md, SECURITY).
+/// The server fills every field. A backend that acts on the host acts as exactly this identity.
 struct user {
-  std::string name;                ///< uname of Tattach
-  std::uint32_t uid = 0xffffffff;  ///< n_uname of Tattach (9P2000.u/.L), or resolved from name
+  std::string name;                ///< the user's name (from the host's database when known)
+  std::uint32_t uid = 0xffffffff;  ///< 0xffffffff with an empty name: the server's own identity
   std::string aname;               ///< aname of Tattach
+  /// Primary group; 0xffffffff: not resolved (a backend looks uid or name up itself).
+  std::uint32_t gid = 0xffffffff;
+  std::vector<std::uint32_t> groups{};  ///< supplementary groups (with gid among them)
 };
 
 /// Passed to every backend call.

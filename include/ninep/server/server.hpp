@@ -10,6 +10,7 @@
 #include <ninep/core/result.hpp>
 #include <ninep/server/filesystem.hpp>
 #include <ninep/transport/address.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,8 +22,43 @@ enum class log_level { error, warn, info, debug, trace };
 /// Where the server's log lines go; injected, never global. Called from any thread.
 using log_sink = std::function<void(log_level, std::string_view)>;
 
+/// How the server decides who each attach acts as (docs/man/ninep-serve.md, SECURITY). The
+/// names a client sends are taken at their word only where these options say so.
+///
+/// In order, an attach acts as:
+/// 1. on a unix socket whose peer (SO_PEERCRED) is neither root nor the server's own uid: that
+///    peer, with its own groups (SO_PEERGROUPS), whatever uname/n_uname say;
+/// 2. with an afid holding a valid MUNGE credential (`munge`): the credential's uid; naming
+///    another user is refused, except that a root credential may name anyone (as diod);
+/// 3. on a connection that authenticated before (even before a later Tversion): that uid, or
+///    anyone it names if it is root;
+/// 4. on a unix socket whose peer is root or the server's own uid (and --stdio's socket pair),
+///    or with `trust_uname`: the user it names (n_uname first, then uname);
+/// 5. with `allow_anonymous`: the anonymous user;
+/// 6. otherwise the attach is refused with EACCES (and a log line naming the peer).
+struct identity_options {
+  /// Serves each attach as the user it names (diod -n): for a single-tenant VM or a test rig
+  /// where nothing else can reach the listener.
+  bool trust_uname = false;
+  /// Tauth offers MUNGE, as diod does (wire-compatible). Without it Tauth answers ENOENT,
+  /// which diod's and Linux's clients read as "no authentication needed".
+  bool munge = false;
+  /// munged's socket; empty: libmunge's default.
+  std::string munge_socket;
+  /// Attaches that prove nothing are served as `anonymous` (rather than refused).
+  bool allow_anonymous = true;
+  /// The anonymous identity, by name; empty: the server's own.
+  std::string anonymous_user;
+  /// Identities other than the server's own uid can be acted as (the backend switches
+  /// credentials: a root server). When false, an attach whose identity is another uid is
+  /// refused with EPERM rather than served as the server.
+  bool act_as_others = false;
+};
+
 /// Limits and knobs, each with a safe default.
 struct options {
+  /// Who attaches act as.
+  identity_options identity;
   /// The largest msize offered; the client's, if smaller, wins. 1 MiB is the Linux tcp maximum.
   std::uint32_t max_msize = 1u << 20;
   /// Connections served at once; more are accepted and closed immediately.

@@ -67,7 +67,9 @@ head -c 3000000 /dev/urandom >"$export_dir/sub/blob"
 for i in $(seq 20); do echo "file $i" >"$export_dir/sub/deeper/f$i"; done
 
 nport=$(free_port)
-"$NINEP" serve --listen "tcp!127.0.0.1!$nport" --log-level error "$export_dir" &
+# Every attach acts as the test's own user, whatever the client names (loopback rig).
+"$NINEP" serve --no-auth --anonymous-user "$(id -un)" --listen "tcp!127.0.0.1!$nport" \
+  --log-level error "$export_dir" &
 pids+=($!)
 wait_port "$nport" || { echo "FAIL - ninep serve did not start"; exit 1; }
 
