@@ -238,6 +238,13 @@ class blocking_fs : public server::filesystem {
   bool released = false;
 };
 
+/// Releases the blocked calls when a test ends, however it ends: declared after the server, it
+/// runs before the server's destructor waits for its workers.
+struct release_at_exit {
+  blocking_fs& fs;
+  ~release_at_exit() { fs.release(); }
+};
+
 // Workers: a connection whose calls block for good holds at most its share of the workers,
 // the rest of its requests wait in its own queue (a Tflush takes one off at once), and every
 // other client is still served. Before the fix the blocked calls took every worker and nobody
@@ -247,6 +254,7 @@ TEST(server_fairness, blocked_calls_do_not_starve_other_connections) {
   server::options o;
   o.workers = 4;
   running_server srv(fs, o);
+  release_at_exit guard{*fs};  // a failing check must not leave the server's join hanging
   raw_client hostile(srv.addr);
   as<Rattach>(hostile.handshake(dialect::v2000L));
   constexpr int n = 32;
@@ -368,6 +376,7 @@ TEST(server_fairness, queued_request_frames_are_bounded) {
   o.workers = 2;
   o.max_queued_bytes = 4 << 20;
   running_server srv(fs, o);
+  release_at_exit guard{*fs};
   constexpr int conns = 2, writes = 16;
   const std::size_t chunk = (1 << 20) - 64;
   std::vector<std::unique_ptr<raw_client>> hostile;
