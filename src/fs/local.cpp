@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -395,6 +396,18 @@ struct local_fs::state {
     return qid_of(*st);  // neither chown nor chmod changes what a qid is made of
   }
 
+  /// Whether two supplementary group lists give the same access (order, duplicates and the
+  /// primary group do not matter: root's getgroups() is [] where getgrouplist() says [0]).
+  static bool same_groups(std::vector<std::uint32_t> a, std::vector<std::uint32_t> b,
+                          std::uint32_t gid) {
+    for (auto* v : {&a, &b}) {
+      std::erase(*v, gid);
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    return a == b;
+  }
+
   /// Runs `f` as the identity of `cx` (multiuser) or as ourselves. The identity is the one
   /// the server decided (uid, gid, groups); one without a gid is looked up by uid or name.
   template <class F>
@@ -405,7 +418,8 @@ struct local_fs::state {
     if (config.multiuser && !own) {
       auto full = users.complete(u);
       if (!full) return fail(full.error());
-      if (full->uid != self.uid || full->gid != self.gid || full->groups != self.groups) {
+      if (full->uid != self.uid || full->gid != self.gid ||
+          !same_groups(full->groups, self.groups, self.gid)) {
         detail::credentials c{full->uid, full->gid, {full->groups.begin(), full->groups.end()}};
         if (auto r = scope.enter(c); !r) return fail(r.error());
       }

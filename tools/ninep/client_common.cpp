@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ninep/core/error.hpp>
 #include <ninep/wire/errors.hpp>
 
 namespace ninep::tools {
@@ -51,6 +52,14 @@ std::unique_ptr<client::client> connect(std::string_view cmd, const client_args&
   auto c = client::client::connect(a.address, session_options(a));
   if (!c) {
     report(cmd, a.address, c.error());
+    // The server decides who an attach acts as: a refusal at connect is usually a server that
+    // wants proof (ninep serve over tcp without --no-auth, diod without -n).
+    const auto e = c.error();
+    if (a.auth.empty() && (e == errno_code(EACCES) || e == errno_code(EPERM)))
+      fmt::print(stderr,
+                 "ninep {}: the server refused the attach; if it requires authentication, try "
+                 "--auth munge\n",
+                 cmd);
     return nullptr;
   }
   return std::move(*c);

@@ -64,6 +64,9 @@ wait_port() {
 }
 stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
+# Users left by a run that was killed (a timeout kills without running the EXIT trap).
+for u in $(getent passwd | cut -d: -f1 | grep -E '^ninept[12][0-9]+$' || true); do userdel "$u" || true; done
+for g in $(getent group | cut -d: -f1 | grep -E '^ninepg[0-9]+$' || true); do groupdel "$g" || true; done
 groupadd "$g1"
 useradd -M -N -g nogroup -G "$g1" -s /usr/sbin/nologin "$u1"
 useradd -M -N -g nogroup -s /usr/sbin/nologin "$u2"
