@@ -14,6 +14,10 @@
 //   ninep-helper lock-test FILE START LEN       F_GETLK: 0 range free, 1 conflicting lock reported
 //   ninep-helper unlinked FILE                  create, write, unlink, then fstat/ftruncate/pwrite/pread/fchmod on the fd
 //   ninep-helper fsync FILE                     open O_RDWR, fsync and fdatasync
+//   ninep-helper xattr-set FILE NAME VALUE      setxattr (busybox has no setfattr)
+//   ninep-helper xattr-get FILE NAME            getxattr, value on stdout: 0, or 1 ENODATA
+//   ninep-helper xattr-remove FILE NAME         removexattr
+//   (xattr-*: exit 3 when the filesystem has no user xattrs, EOPNOTSUPP)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int die(const char *what, const char *path)
@@ -99,6 +104,33 @@ static int unlinked(const char *path)
 	return bad ? 2 : 0;
 }
 
+// removexattr through v9fs is a zero-size Txattrcreate with XATTR_REPLACE and a clunk: the
+// server must remove the attribute then, not store an empty value (issue 11).
+static int xattr_cmd(const char *cmd, const char *path, int argc, char **argv)
+{
+	char buf[256];
+	ssize_t n;
+	if (strcmp(cmd, "xattr-set") == 0 && argc == 5)
+		n = setxattr(path, argv[3], argv[4], strlen(argv[4]), 0);
+	else if (strcmp(cmd, "xattr-remove") == 0 && argc == 4)
+		n = removexattr(path, argv[3]);
+	else if (strcmp(cmd, "xattr-get") == 0 && argc == 4) {
+		n = getxattr(path, argv[3], buf, sizeof buf - 1);
+		if (n < 0 && errno == ENODATA)
+			return 1;
+		if (n >= 0) {
+			buf[n] = 0;
+			printf("%s\n", buf);
+		}
+	} else {
+		fprintf(stderr, "ninep-helper: bad arguments for %s\n", cmd);
+		return 2;
+	}
+	if (n < 0 && errno == EOPNOTSUPP)
+		return 3;
+	return n < 0 ? die(cmd, path) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -111,6 +143,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "unlinked") == 0)
 		return unlinked(path);
+	if (strncmp(cmd, "xattr-", 6) == 0)
+		return xattr_cmd(cmd, path, argc, argv);
 
 	int fd = open(path, O_RDWR | O_CREAT, 0644);
 	if (fd < 0)

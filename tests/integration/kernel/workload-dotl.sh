@@ -333,6 +333,41 @@ else
 	skip "fstat/pwrite/pread/ftruncate/fchmod after unlink (helper)" "no ninep-helper"
 fi
 
+# ---------------------------------------------------------- special files ----
+# The server never opens a FIFO or device node (issue 10): v9fs handles them on the client
+# side, so they work as on a local filesystem. mknod of a device needs `serve --allow-devices`.
+t_special_files() {
+	mkfifo $W/fifo || fail "mkfifo" || return 1
+	[ -p $W/fifo ] || fail "mkfifo made no FIFO" || return 1
+	(echo "through the fifo" >$W/fifo) &
+	got=$(timeout 30 cat $W/fifo)
+	wait
+	expect_eq "data from one process to another through the FIFO" "$got" "through the fifo" ||
+		return 1
+	mknod $W/null c 1 3 || fail "mknod c 1 3" || return 1
+	[ -c $W/null ] || fail "mknod made no character device" || return 1
+	echo discarded >$W/null || fail "write to the device node (the guest's null)" || return 1
+	expect_eq "read from the device node" "$(wc -c <$W/null)" 0 || return 1
+	rm $W/fifo $W/null || fail "rm"
+}
+check "mkfifo + FIFO between two processes, mknod c 1 3 (client-side special files)" t_special_files
+
+# removexattr is a zero-size Txattrcreate with XATTR_REPLACE then Tclunk (issue 11).
+t_xattr_remove() {
+	echo x >$W/xa || fail "create" || return 1
+	ninep-helper xattr-set $W/xa user.x 1 || fail "setxattr user.x" || return 1
+	expect_eq "getxattr user.x" "$(ninep-helper xattr-get $W/xa user.x)" 1 || return 1
+	ninep-helper xattr-remove $W/xa user.x || fail "removexattr user.x" || return 1
+	ninep-helper xattr-get $W/xa user.x
+	expect_eq "getxattr after removexattr (exit 1: ENODATA)" "$?" 1
+}
+if have_helper && ninep-helper xattr-set $W/keep user.probe 1; then
+	ninep-helper xattr-remove $W/keep user.probe
+	check "setxattr, getxattr, removexattr: the attribute is gone" t_xattr_remove
+else
+	skip "setxattr, getxattr, removexattr: the attribute is gone" "no ninep-helper or no user xattrs"
+fi
+
 # ---------------------------------------------------------- persistence ----
 t_remount() {
 	echo "$(sha256sum <$K/hello.txt | cut -d' ' -f1)  hello.txt" >>$K/MANIFEST.sha256 || fail "manifest"
