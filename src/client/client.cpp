@@ -2,6 +2,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/use_future.hpp>
 #include <ninep/client/client.hpp>
+#include <ninep/core/error.hpp>
 
 namespace ninep::client {
 
@@ -11,6 +12,15 @@ result<std::unique_ptr<client>> client::connect(std::string_view address, option
   std::unique_ptr<client> c(new client());
   auto s = transport::dial(c->io_, *a);
   if (!s) return fail(s.error());
+  if (o.tls) {
+    // The handshake over the dialled socket; the session then talks to the relay's plaintext
+    // end (transport/tls.hpp).
+    if (a->type != transport::address::kind::tcp) return fail(make_error_code(errc::bad_address));
+    auto peer = o.tls->connect(s->release(), a->host, std::chrono::seconds(30));
+    if (!peer) return fail(peer.error());
+    s.emplace(c->io_, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), peer->fd);
+    c->tls_ = o.tls;
+  }
   c->work_.emplace(c->io_.get_executor());
   c->thread_ = std::thread([io = &c->io_] { io->run(); });
   auto r =

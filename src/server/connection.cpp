@@ -65,13 +65,10 @@ void shared::log(log_level l, std::string_view msg) const {
   }
 }
 
-connection::connection(shared& sh, transport::stream s, std::string peer, std::string peer_key,
-                       std::optional<peer_cred> cred)
+connection::connection(shared& sh, transport::stream s, peer_info peer)
     : sh_(sh),
       sock_(std::move(s)),
       peer_(std::move(peer)),
-      peer_key_(std::move(peer_key)),
-      cred_(std::move(cred)),
       reader_(sock_, sh.pools),
       work_(sh.workers.make_queue()),
       msize_(sh.opts.max_msize),
@@ -87,7 +84,7 @@ connection::connection(shared& sh, transport::stream s, std::string peer, std::s
 connection::~connection() {
   sh_.stats.fids -= fids_.size();
   sh_.live_connections--;
-  if (!peer_key_.empty()) sh_.release_peer_slot(peer_key_);
+  if (!peer_.slot_key.empty()) sh_.release_peer_slot(peer_.slot_key);
 }
 
 void connection::close() {
@@ -166,8 +163,9 @@ asio::awaitable<void> connection::serve() {
     handshake_timer_.async_wait([w = weak_from_this()](std::error_code ec) {
       auto c = w.lock();
       if (ec || !c || c->attached_ || c->closed_) return;
-      c->sh_.log(log_level::info, fmt::format("{}: no Tversion and Tattach within {} ms; closing",
-                                              c->peer_, c->sh_.opts.handshake_timeout.count()));
+      c->sh_.log(log_level::info,
+                 fmt::format("{}: no Tversion and Tattach within {} ms; closing", c->peer_.name,
+                             c->sh_.opts.handshake_timeout.count()));
       c->close();
     });
   }
@@ -216,7 +214,8 @@ asio::awaitable<void> connection::serve() {
       poll_misses_ = 0;
     if (!frame) {
       if (frame.error() != make_error_code(errc::connection_closed))
-        sh_.log(log_level::info, fmt::format("{}: closing: {}", peer_, frame.error().message()));
+        sh_.log(log_level::info,
+                fmt::format("{}: closing: {}", peer_.name, frame.error().message()));
       break;
     }
     sh_.stats.bytes_in += frame->size();
@@ -232,21 +231,22 @@ asio::awaitable<void> connection::serve() {
       if (m.error() == make_error_code(errc::unknown_type) && h && (h->type % 2) == 0 &&
           !inflight_.contains(h->tag)) {
         // A request we do not speak in this dialect: answer it, the stream is still in sync.
-        sh_.log(log_level::debug, fmt::format("{}: unsupported message type {}", peer_, h->type));
+        sh_.log(log_level::debug,
+                fmt::format("{}: unsupported message type {}", peer_.name, h->type));
         r->msg.tag = h->tag;
         set_error(*r, errno_code(EOPNOTSUPP));
         inflight_.emplace(h->tag, r);
         reply_now(r);
         continue;
       }
-      sh_.log(log_level::warn, fmt::format("{}: malformed message (type {}): {}; closing", peer_,
-                                           h ? h->type : 0, m.error().message()));
+      sh_.log(log_level::warn, fmt::format("{}: malformed message (type {}): {}; closing",
+                                           peer_.name, h ? h->type : 0, m.error().message()));
       release(r);
       break;
     }
     r->msg = *m;
     if (sh_.logs(log_level::trace))
-      sh_.log(log_level::trace, fmt::format("{} <- {}", peer_, wire::trace(r->msg, dialect_)));
+      sh_.log(log_level::trace, fmt::format("{} <- {}", peer_.name, wire::trace(r->msg, dialect_)));
     dispatch(r);
   }
   serving_ = false;
@@ -327,7 +327,7 @@ void connection::send(request* r) {
     std::vector<std::byte> whole(r->out.data(), r->out.data() + r->out_len);
     whole.insert(whole.end(), r->payload.data(), r->payload.data() + r->payload_len);
     if (auto m = wire::decode(whole, dialect_))
-      sh_.log(log_level::trace, fmt::format("{} -> {}", peer_, wire::trace(*m, dialect_)));
+      sh_.log(log_level::trace, fmt::format("{} -> {}", peer_.name, wire::trace(*m, dialect_)));
   }
   write_queue_.push_back(r);
   // While serve() handles frames it flushes itself before it next waits for the peer.
@@ -491,7 +491,7 @@ void connection::dispatch(request* r) {
   const auto type = wire::type_of(r->msg.body);
   if (static_cast<int>(type) % 2 != 0 || inflight_.contains(tag)) {
     // A reply sent to a server, or a tag already in use: the client is confused beyond repair.
-    sh_.log(log_level::warn, fmt::format("{}: {} with tag {}; closing", peer_,
+    sh_.log(log_level::warn, fmt::format("{}: {} with tag {}; closing", peer_.name,
                                          wire::type_name(static_cast<std::uint8_t>(type)), tag));
     release(r);
     return close();

@@ -147,11 +147,8 @@ struct shared {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  /// `peer` names the peer in log lines; `peer_key`, when not empty, is the slot taken with
-  /// shared::take_peer_slot(), which the connection gives back when it ends. `cred`: what the
-  /// kernel says about a unix-socket peer, read at accept.
-  connection(shared& sh, transport::stream s, std::string peer, std::string peer_key = {},
-             std::optional<peer_cred> cred = std::nullopt);
+  /// `peer`: who the peer is; its slot (if any) is given back when the connection ends.
+  connection(shared& sh, transport::stream s, peer_info peer);
   ~connection();
   /// Reads and serves requests until the peer closes, a frame is malformed, or close().
   asio::awaitable<void> serve();
@@ -165,8 +162,11 @@ class connection : public std::enable_shared_from_this<connection> {
   wire::dialect dialect() const noexcept { return dialect_; }
   std::uint32_t msize() const noexcept { return msize_; }
   /// The unix-socket peer's credentials (fixed at accept, so readable from any thread).
-  const peer_cred* peer_credentials() const noexcept { return cred_ ? &*cred_ : nullptr; }
-  const std::string& peer_name() const noexcept { return peer_; }
+  const peer_cred* peer_credentials() const noexcept { return peer_.cred ? &*peer_.cred : nullptr; }
+  const std::string* tls_subject() const noexcept {
+    return peer_.tls_subject ? &*peer_.tls_subject : nullptr;
+  }
+  const std::string& peer_name() const noexcept { return peer_.name; }
   /// Encodes `body` as the reply of `r` (header into r.out; payload stays in r.payload).
   void set_reply(request& r, const wire::message_body& body);
   void set_error(request& r, std::error_code ec);
@@ -190,9 +190,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   shared& sh_;
   transport::stream sock_;
-  std::string peer_;
-  std::string peer_key_;
-  const std::optional<peer_cred> cred_;
+  const peer_info peer_;
   /// The uid this connection proved with MUNGE; kept across Tversion (as diod does).
   std::optional<std::uint32_t> proven_;
   transport::frame_reader reader_;

@@ -241,8 +241,12 @@ class handler {
       std::lock_guard lk(r_.f2->extra->mu);
       credential = r_.f2->extra->auth;
     }
-    attach_request a{m.uname, c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname,
-                     c_.peer_credentials(), r_.proven, r_.f2 ? &credential : nullptr};
+    attach_request a{m.uname,
+                     c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname,
+                     c_.peer_credentials(),
+                     r_.proven,
+                     r_.f2 ? &credential : nullptr,
+                     c_.tls_subject()};
     std::string why;
     auto d = decide_identity(c_.sh().opts.identity, c_.sh().users, c_.sh().self, a, why);
     if (!d) {

@@ -5,6 +5,7 @@
 #include <munge.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <ninep/core/error.hpp>
@@ -101,7 +102,32 @@ result<attach_decision> decide_identity(const identity_options& o, user_db& db, 
     u.name = known ? known->name : std::to_string(a.peer->uid);
     return allowed(std::move(u));
   }
-  // 2. A MUNGE credential written to the afid.
+  // 2. A TLS client certificate: only the users granted to its subject.
+  if (a.tls_subject != nullptr) {
+    auto granted = o.tls_users.users(*a.tls_subject);
+    if (granted.empty()) {
+      why = fmt::format("certificate \"{}\" is granted no user (--tls-users)", *a.tls_subject);
+      return fail(errno_code(EACCES));
+    }
+    const std::string& want = granted.front();
+    if (names_someone(a)) {
+      auto n = named(db, a, why);
+      if (!n) return fail(n.error());
+      if (std::find(granted.begin(), granted.end(), n->name) == granted.end()) {
+        why = fmt::format("certificate \"{}\" is not granted user \"{}\" (--tls-users)",
+                          *a.tls_subject, n->name);
+        return fail(errno_code(EPERM));
+      }
+      return allowed(std::move(*n));
+    }
+    auto u = db.by_name(want);
+    if (!u) {
+      why = fmt::format("user \"{}\" of --tls-users not found", want);
+      return fail(u.error());
+    }
+    return allowed(std::move(*u));
+  }
+  // 3. A MUNGE credential written to the afid.
   if (a.credential != nullptr) {
     auto uid = munge_uid(*a.credential, o.munge_socket, why);
     if (!uid) return fail(uid.error());
@@ -123,7 +149,7 @@ result<attach_decision> decide_identity(const identity_options& o, user_db& db, 
     }
     return allowed(std::move(*u));
   }
-  // 3. A connection that proved a uid before (diod's mount helper authenticates, then hands
+  // 4. A connection that proved a uid before (diod's mount helper authenticates, then hands
   //    the socket to the kernel, which sends Tversion and attaches without an afid).
   if (a.proven) {
     if (*a.proven == 0 && names_someone(a)) {
@@ -143,14 +169,14 @@ result<attach_decision> decide_identity(const identity_options& o, user_db& db, 
     if (!u) return fail(u.error());
     return allowed(std::move(*u));
   }
-  // 4. Peers trusted to name their user: root or ourselves on a unix socket, or everyone
+  // 5. Peers trusted to name their user: root or ourselves on a unix socket, or everyone
   //    with trust_uname.
   if (a.peer != nullptr || o.trust_uname) {
     auto u = named(db, a, why);
     if (!u) return fail(u.error());
     return allowed(std::move(*u));
   }
-  // 5. The anonymous user.
+  // 6. The anonymous user.
   if (o.allow_anonymous) {
     if (o.anonymous_user.empty()) return allowed(self);
     auto u = db.by_name(o.anonymous_user);

@@ -22,6 +22,15 @@ struct peer_cred {
 /// The peer credentials of socket `fd`; std::nullopt unless it is a unix socket that has them.
 std::optional<peer_cred> read_peer_cred(int fd);
 
+/// What the server knows of a connection's peer from before its first byte of 9P.
+struct peer_info {
+  std::string name;  ///< for log lines ("127.0.0.1!40312", "unix (uid 1000)")
+  /// The connection slot taken with shared::take_peer_slot(); empty: none.
+  std::string slot_key;
+  std::optional<peer_cred> cred;           ///< a unix-socket peer, from the kernel
+  std::optional<std::string> tls_subject;  ///< a TLS peer's verified certificate subject
+};
+
 /// One Tattach, with what the connection knows.
 struct attach_request {
   std::string_view uname;
@@ -30,6 +39,8 @@ struct attach_request {
   /// The uid this connection proved before (MUNGE), kept across Tversion.
   std::optional<std::uint32_t> proven;
   const std::string* credential = nullptr;  ///< what was written to the afid, if one was given
+  /// The verified client certificate subject of a TLS connection.
+  const std::string* tls_subject = nullptr;
 };
 
 /// The identity an attach acts as.

@@ -44,6 +44,11 @@ struct file_server::impl {
   std::size_t next_loop = 0;
   std::atomic<bool> stopping{false};
 
+  // The relay's thread posts to loops[0]: it must be stopped before the loops go.
+  ~impl() {
+    if (sh.opts.tls) sh.opts.tls->stop();
+  }
+
   impl(std::shared_ptr<filesystem> fs, options o) : sh(std::move(fs), std::move(o)) {
     std::size_t n = std::max<std::size_t>(1, sh.opts.network_threads);
     for (std::size_t i = 0; i < n; ++i) {
@@ -54,28 +59,58 @@ struct file_server::impl {
 
   asio::io_context& pick_loop() { return *loops[next_loop++ % loops.size()]; }
 
-  void start_connection(transport::stream s, std::string peer) {
+  void start_connection(transport::stream s, std::string name) {
     if (sh.live_connections.load() >= sh.opts.max_connections) {
-      sh.log(log_level::warn, fmt::format("{}: too many connections; refused", peer));
+      sh.log(log_level::warn, fmt::format("{}: too many connections; refused", name));
       return;  // the socket closes as `s` goes out of scope
     }
     // Who a unix-socket peer is, as the kernel saw it at connect (identity_options, rule 1).
-    auto cred = detail::read_peer_cred(s.native_handle());
-    std::string key = peer_key(peer, cred);
+    detail::peer_info peer{std::move(name), {}, detail::read_peer_cred(s.native_handle()), {}};
+    std::string key = peer_key(peer.name, peer.cred);
     if (!sh.take_peer_slot(key)) {
-      sh.log(log_level::warn, fmt::format("{}: more than {} connections from {}; refused", peer,
-                                          sh.opts.max_connections_per_peer, key));
+      sh.log(log_level::warn, fmt::format("{}: more than {} connections from {}; refused",
+                                          peer.name, sh.opts.max_connections_per_peer, key));
       return;
     }
-    sh.live_connections++;
+    peer.slot_key = std::move(key);
+    sh.live_connections++;  // given back by ~connection, or by start_tls when it fails
+    if (peer.cred) peer.name += fmt::format(" (uid {})", peer.cred->uid);
+    if (sh.opts.tls && s.local_endpoint().protocol().family() != AF_UNIX)
+      return start_tls(s.release(), std::move(peer));
+    launch(std::move(s), std::move(peer));
+  }
+
+  // The handshake runs on the relay's thread and must end within handshake_timeout (its slot
+  // is taken meanwhile, so handshakes count against the per-peer limit); the connection then
+  // serves the plaintext end of the relay like any socket.
+  void start_tls(int fd, detail::peer_info peer) {
+    auto p = std::make_shared<detail::peer_info>(std::move(peer));
+    sh.opts.tls->accept(fd, sh.opts.handshake_timeout, [this, p](auto r) {
+      asio::post(*loops[0], [this, p, r = std::move(r)]() mutable {
+        if (!r || stopping) {
+          sh.log(log_level::warn, fmt::format("{}: TLS: {}; closed", p->name,
+                                              r ? "server stopping" : r.error().message()));
+          if (r) ::close(r->fd);
+          sh.release_peer_slot(p->slot_key);
+          sh.live_connections--;
+          return;
+        }
+        p->tls_subject = std::move(r->subject);
+        p->name += fmt::format(" (TLS \"{}\")", *p->tls_subject);
+        launch(transport::stream(*loops[0], asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM),
+                                 r->fd),
+               std::move(*p));
+      });
+    });
+  }
+
+  void launch(transport::stream s, detail::peer_info peer) {
     // Move the socket onto a network loop of its own; its state then lives on that thread only.
     asio::io_context& loop = pick_loop();
     auto proto = s.local_endpoint().protocol();
     int fd = s.release();
-    if (cred) peer += fmt::format(" (uid {})", cred->uid);
     transport::stream moved(loop, proto, fd);
-    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer), std::move(key),
-                                          std::move(cred));
+    auto c = std::make_shared<connection>(sh, std::move(moved), std::move(peer));
     {
       std::lock_guard lock(mu);
       std::erase_if(conns, [](auto& w) { return w.expired(); });

@@ -20,6 +20,8 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <mutex>
+#include <ninep/core/error.hpp>
 #include <ninep/transport/tls.hpp>
 #include <thread>
 
@@ -109,16 +111,16 @@ asio::awaitable<void> pump_out(std::shared_ptr<link> l) {
 }
 
 /// Makes the socketpair, starts both pumps, and returns the caller's end.
-tl::expected<tls_peer, std::string> start_relay(const std::shared_ptr<link>& l) {
+result<tls_peer> start_relay(const std::shared_ptr<link>& l) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    return tl::unexpected(std::string("socketpair: ") + std::strerror(errno));
+    return fail(std::error_code(errno, std::generic_category()));
   std::error_code ec;
   l->plain.assign(asio::local::stream_protocol(), sv[0], ec);
   if (ec) {
     ::close(sv[0]);
     ::close(sv[1]);
-    return tl::unexpected("relay socket: " + ec.message());
+    return fail(ec);
   }
   tls_peer p{sv[1], subject_of(l->tls.native_handle())};
   auto& io = static_cast<asio::io_context&>(l->timer.get_executor().context());
@@ -127,21 +129,10 @@ tl::expected<tls_peer, std::string> start_relay(const std::shared_ptr<link>& l) 
   return p;
 }
 
-std::string handshake_error(const std::error_code& ec, bool timed_out) {
-  if (timed_out) return "TLS handshake timed out";
-  std::string m = ec.message();
-  if (ec.category() == asio::error::get_ssl_category()) {
-    // OpenSSL's text, e.g. "peer did not return a certificate", "certificate verify failed".
-    const char* r = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
-    if (r != nullptr) m = r;
-  }
-  return "TLS handshake: " + m;
-}
-
 /// Runs the handshake of `l` against its armed deadline, then starts the relay; `done` is called
 /// once with the peer or the reason.
 void handshake(const std::shared_ptr<link>& l, asio::ssl::stream_base::handshake_type role,
-               std::function<void(tl::expected<tls_peer, std::string>)> done) {
+               std::function<void(result<tls_peer>)> done) {
   auto timed_out = std::make_shared<bool>(false);
   l->timer.async_wait([l, timed_out](std::error_code ec) {
     if (ec) return;  // cancelled: the handshake ended first
@@ -152,7 +143,7 @@ void handshake(const std::shared_ptr<link>& l, asio::ssl::stream_base::handshake
     l->timer.cancel();
     if (ec || *timed_out) {
       l->close();
-      return done(tl::unexpected(handshake_error(ec, *timed_out)));
+      return done(fail(*timed_out ? make_error_code(std::errc::timed_out) : ec));
     }
     done(start_relay(l));
   });
@@ -168,22 +159,24 @@ struct tls_relay::impl {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::ssl::context ctx;
   bool is_server;
+  std::mutex stop_mu;  ///< stop() may race with itself (a signal thread and the destructor)
   std::thread thread;
 
   /// Adopts a connected TCP socket into a new link, arming the handshake deadline.
-  tl::expected<std::shared_ptr<link>, std::string> adopt(int fd, std::chrono::milliseconds d) {
+  result<std::shared_ptr<link>> adopt(int fd, std::chrono::milliseconds d) {
     auto l = std::make_shared<link>(io, ctx);
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+      std::error_code ec(errno, std::generic_category());
       ::close(fd);
-      return tl::unexpected(std::string("getsockname: ") + std::strerror(errno));
+      return fail(ec);
     }
     std::error_code ec;
     l->tls.lowest_layer().assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
     if (ec) {
       ::close(fd);
-      return tl::unexpected("socket: " + ec.message());
+      return fail(ec);
     }
     l->timer.expires_after(d);
     return l;
@@ -194,7 +187,10 @@ tls_relay::tls_relay(std::unique_ptr<impl> i) : impl_(std::move(i)) {
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
-tls_relay::~tls_relay() {
+tls_relay::~tls_relay() { stop(); }
+
+void tls_relay::stop() {
+  std::lock_guard lock(impl_->stop_mu);
   impl_->work.reset();
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
@@ -234,21 +230,21 @@ tl::expected<std::shared_ptr<tls_relay>, std::string> tls_relay::make(const tls_
 }
 
 void tls_relay::accept(int fd, std::chrono::milliseconds deadline,
-                       std::function<void(tl::expected<tls_peer, std::string>)> done) {
+                       std::function<void(result<tls_peer>)> done) {
   asio::post(impl_->io, [this, fd, deadline, done = std::move(done)]() mutable {
     auto l = impl_->adopt(fd, deadline);
-    if (!l) return done(tl::unexpected(l.error()));
+    if (!l) return done(fail(l.error()));
     handshake(*l, asio::ssl::stream_base::server, std::move(done));
   });
 }
 
-tl::expected<tls_peer, std::string> tls_relay::connect(int fd, std::string_view host,
-                                                       std::chrono::milliseconds deadline) {
-  std::promise<tl::expected<tls_peer, std::string>> result;
-  auto fut = result.get_future();
-  asio::post(impl_->io, [this, fd, deadline, h = std::string(host), &result] {
+result<tls_peer> tls_relay::connect(int fd, std::string_view host,
+                                    std::chrono::milliseconds deadline) {
+  std::promise<result<tls_peer>> done;
+  auto fut = done.get_future();
+  asio::post(impl_->io, [this, fd, deadline, h = std::string(host), &done] {
     auto l = impl_->adopt(fd, deadline);
-    if (!l) return result.set_value(tl::unexpected(l.error()));
+    if (!l) return done.set_value(fail(l.error()));
     asio::error_code not_literal;
     // A literal address is checked against the certificate's IP entries, a name against its
     // DNS names; only names go in SNI.
@@ -256,7 +252,7 @@ tl::expected<tls_peer, std::string> tls_relay::connect(int fd, std::string_view 
       SSL_set_tlsext_host_name((*l)->tls.native_handle(), h.c_str());
     (*l)->tls.set_verify_callback(asio::ssl::host_name_verification(h));
     handshake(*l, asio::ssl::stream_base::client,
-              [&result](tl::expected<tls_peer, std::string> r) { result.set_value(std::move(r)); });
+              [&done](result<tls_peer> r) { done.set_value(std::move(r)); });
   });
   return fut.get();
 }

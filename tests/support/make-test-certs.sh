@@ -5,6 +5,7 @@
 #   server.pem/.key      CN=localhost, subjectAltName DNS:localhost, IP:127.0.0.1
 #   alice.pem/.key       client certificate, subject CN=alice
 #   bob.pem/.key         client certificate, subject CN=bob
+#   carol.pem/.key       client certificate, subject CN=carol
 #   other-ca.pem/.key    an unrelated CA, and mallory.pem/.key (CN=alice) signed by it
 # Usage: make-test-certs.sh DIR
 set -eu
@@ -30,4 +31,5 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext
 leaf server localhost ca server.ext
 leaf alice alice ca
 leaf bob bob ca
+leaf carol carol ca
 leaf mallory alice other-ca

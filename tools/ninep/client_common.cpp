@@ -9,6 +9,14 @@
 #include <ninep/wire/errors.hpp>
 
 namespace ninep::tools {
+namespace {
+
+bool wants_tls(const client_args& a) {
+  const auto& t = a.tls_config;
+  return a.tls || !t.cert_file.empty() || !t.key_file.empty() || !t.ca_file.empty();
+}
+
+}  // namespace
 
 void add_client_options(CLI::App& app, client_args& a) {
   app.add_option("ADDR", a.address, "Server: tcp!host!port, unix!/path or host:port")->required();
@@ -19,7 +27,9 @@ void add_client_options(CLI::App& app, client_args& a) {
   app.add_option("--msize", a.msize, "Largest message to offer (the server may lower it)")
       ->check(CLI::Range(4096u, 16u * 1024 * 1024))
       ->capture_default_str();
-  app.add_option("--uname", a.uname, "User name to attach as (default: $USER)");
+  app.add_option("--uname", a.uname,
+                 "User name to attach as (default: $USER; over TLS, the first user the server "
+                 "grants the certificate)");
   app.add_option("--auth", a.auth,
                  "Authenticate before attaching: munge (diod's protocol; needs munged)")
       ->check(CLI::IsMember({"munge"}));
@@ -27,6 +37,14 @@ void add_client_options(CLI::App& app, client_args& a) {
   app.add_option("--aname", a.aname, "Tree to attach (server-specific, e.g. diod's export path)");
   app.add_option("--timeout", a.timeout, "Seconds allowed per operation (0: no limit)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--tls", a.tls,
+               "TLS 1.3 to a server started with --tls-cert (implied by the options below)");
+  app.add_option("--tls-cert", a.tls_config.cert_file, "TLS: this client's certificate (PEM)");
+  app.add_option("--tls-key", a.tls_config.key_file,
+                 "TLS: the private key of --tls-cert (PEM; default: in the certificate file)");
+  app.add_option("--tls-ca", a.tls_config.ca_file,
+                 "TLS: the CA that the server's certificate must chain to (PEM; default: the "
+                 "system's)");
 }
 
 client::options session_options(const client_args& a) {
@@ -42,6 +60,13 @@ client::options session_options(const client_args& a) {
   }
   o.aname = a.aname;
   o.n_uname = ::getuid();
+  if (wants_tls(a)) {
+    // Over TLS the certificate says who we are, and this host's uid means nothing to the
+    // server: name only the user asked for, and none by default (the server then picks the
+    // first user the certificate is granted).
+    o.uname = a.uname;
+    o.n_uname = 0xffffffff;
+  }
   o.n_gid = ::getgid();
   o.auth = a.auth;
   o.munge_socket = a.munge_socket;
@@ -49,7 +74,16 @@ client::options session_options(const client_args& a) {
 }
 
 std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a) {
-  auto c = client::client::connect(a.address, session_options(a));
+  auto o = session_options(a);
+  if (wants_tls(a)) {
+    auto relay = transport::tls_relay::make(a.tls_config, false);
+    if (!relay) {
+      fmt::print(stderr, "ninep: {} {}: TLS: {}\n", cmd, a.address, relay.error());
+      return nullptr;
+    }
+    o.tls = std::move(*relay);
+  }
+  auto c = client::client::connect(a.address, std::move(o));
   if (!c) {
     report(cmd, a.address, c.error());
     // The server decides who an attach acts as: a refusal at connect is usually a server that

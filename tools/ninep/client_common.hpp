@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <ninep/client/client.hpp>
+#include <ninep/transport/tls.hpp>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -29,17 +30,20 @@ struct client_args {
   std::string munge_socket;  ///< munged's socket (empty: the default)
   std::string aname;
   double timeout = 0;  ///< seconds per operation; 0: none
+  bool tls = false;    ///< TLS 1.3 (implied by any tls_config file)
+  transport::tls_config tls_config;
 };
 
 /// Adds ADDR (first positional) and --version/--dialect, --msize, --uname, --auth,
-/// --munge-socket, --aname, --timeout.
+/// --munge-socket, --aname, --timeout, --tls, --tls-cert, --tls-key, --tls-ca.
 void add_client_options(CLI::App& app, client_args& a);
 
 /// The session options `a` asks for (dialect, msize, uname defaulting to $USER, aname, and
 /// this process's uid/gid as n_uname/n_gid).
 client::options session_options(const client_args& a);
 
-/// Connects as `a` says; on failure prints `ninep: CMD: ADDR: reason` and returns null.
+/// Connects as `a` says (TLS included); on failure prints `ninep: CMD ADDR: reason` and returns
+/// null.
 std::unique_ptr<client::client> connect(std::string_view cmd, const client_args& a);
 
 /// Call options from --timeout.

@@ -11,12 +11,14 @@
 #include <map>
 #include <ninep/core/error.hpp>
 #include <ninep/fs/local.hpp>
+#include <ninep/server/cert_map.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/server/users.hpp>
 #include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/tree_fs.hpp>
 #include <ninep/transport/address.hpp>
+#include <ninep/transport/tls.hpp>
 #include <thread>
 
 #include "command.hpp"
@@ -37,6 +39,8 @@ struct serve_options {
   std::string auth;
   std::string anonymous_user;
   std::string socket_mode;
+  transport::tls_config tls;
+  std::string tls_users;
   bool debug = false;
   std::string log_level = "info";
   server::options srv;
@@ -83,13 +87,25 @@ std::string identity_setup(serve_options& o) {
       return fmt::format("--anonymous-user {}: the server can act as another user only as root",
                          id.anonymous_user);
   }
-  if (o.multiuser && !id.munge && !id.trust_uname) {
+  if (!o.tls.cert_file.empty() || !o.tls.ca_file.empty() || !o.tls_users.empty()) {
+    if (o.tls.cert_file.empty() || o.tls.ca_file.empty() || o.tls_users.empty())
+      return "TLS needs --tls-cert, --tls-client-ca and --tls-users together (and --tls-key "
+             "unless the key is in the certificate file)";
+    auto map = server::cert_map::load(o.tls_users);
+    if (!map) return "--tls-users " + map.error();
+    id.tls_users = std::move(*map);
+    auto relay = transport::tls_relay::make(o.tls, true);
+    if (!relay) return "TLS: " + relay.error();
+    o.srv.tls = std::move(*relay);
+  }
+  if (o.multiuser && !id.munge && !id.trust_uname && !o.srv.tls) {
     for (const auto& l : o.listen) {
       auto a = transport::parse_address(l, "5640");
       if (a && a->type == transport::address::kind::tcp)
         return fmt::format(
-            "--multiuser: listener {} has no way to tell users apart: give --auth munge (or "
-            "--trust-uname on a listener no one else can reach), or listen on a unix socket",
+            "--multiuser: listener {} has no way to tell users apart: give --auth munge or "
+            "TLS (--tls-cert), or --trust-uname on a listener no one else can reach, or "
+            "listen on a unix socket",
             l);
     }
     if (o.listen.empty() && !o.stdio)
@@ -285,6 +301,15 @@ const bool registered = register_command(
                        ? std::string()
                        : std::string("expected an octal mode such as 0660");
           });
+      app.add_option("--tls-cert", o->tls.cert_file,
+                     "TLS 1.3 on every tcp listener: this server's certificate chain (PEM)");
+      app.add_option("--tls-key", o->tls.key_file, "The private key of --tls-cert (PEM)");
+      app.add_option("--tls-client-ca", o->tls.ca_file,
+                     "TLS: the CA that client certificates must chain to (PEM); a client "
+                     "without one is refused");
+      app.add_option("--tls-users", o->tls_users,
+                     "TLS: file of `USER SUBJECT` lines granting each certificate subject "
+                     "(RFC 2253, e.g. CN=alice,O=Example) the users it may attach as");
       app.add_flag("--allow-devices", o->allow_devices,
                    "Let clients make character and block device nodes with Tmknod. UNSAFE with "
                    "untrusted clients: a node a root client makes for the host's disk is that "

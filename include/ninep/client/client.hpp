@@ -19,7 +19,8 @@ namespace ninep::client {
 class client {
  public:
   /// Dials `address` (tcp!host!port, unix!/path, host:port), negotiates and attaches.
-  /// Errors: errc::bad_address, connect(2) errors, errc::unsupported_version, attach errors.
+  /// Errors: errc::bad_address, connect(2) errors, TLS handshake errors (transport/tls.hpp;
+  /// errc::bad_address for TLS over a unix socket), errc::unsupported_version, attach errors.
   [[nodiscard]] static result<std::unique_ptr<client>> connect(std::string_view address,
                                                                options o = {});
   ~client();
@@ -99,6 +100,7 @@ class client {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::shared_ptr<session> s_;
+  std::shared_ptr<transport::tls_relay> tls_;  ///< relays this client's TLS, if any
 };
 
 }  // namespace ninep::client

@@ -13,6 +13,7 @@
 #include <ninep/core/result.hpp>
 #include <ninep/transport/address.hpp>
 #include <ninep/transport/frame_reader.hpp>
+#include <ninep/transport/tls.hpp>
 #include <ninep/wire/messages.hpp>
 #include <optional>
 #include <span>
@@ -50,6 +51,11 @@ struct options {
   std::string auth;
   /// munged's socket for auth "munge"; empty: libmunge's default.
   std::string munge_socket;
+  /// TLS 1.3 with a client certificate, through this relay (made with
+  /// transport::tls_relay::make(config, false); one may serve many clients). Used by
+  /// client::connect, for tcp addresses only: the server's certificate is verified against the
+  /// relay's CA (or the system's) and the dialled host name.
+  std::shared_ptr<transport::tls_relay> tls;
 };
 
 /// Deadline and cancellation of one operation. A deadline or a stop request fails the operation

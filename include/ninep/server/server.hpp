@@ -8,8 +8,10 @@
 #include <functional>
 #include <memory>
 #include <ninep/core/result.hpp>
+#include <ninep/server/cert_map.hpp>
 #include <ninep/server/filesystem.hpp>
 #include <ninep/transport/address.hpp>
+#include <ninep/transport/tls.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,14 +30,17 @@ using log_sink = std::function<void(log_level, std::string_view)>;
 /// In order, an attach acts as:
 /// 1. on a unix socket whose peer (SO_PEERCRED) is neither root nor the server's own uid: that
 ///    peer, with its own groups (SO_PEERGROUPS), whatever uname/n_uname say;
-/// 2. with an afid holding a valid MUNGE credential (`munge`): the credential's uid; naming
+/// 2. on a TLS connection (options::tls): a user that `tls_users` grants the client
+///    certificate's subject: the one it names, or with no name the first granted; naming a
+///    user not granted, or a subject granted nobody, is refused;
+/// 3. with an afid holding a valid MUNGE credential (`munge`): the credential's uid; naming
 ///    another user is refused, except that a root credential may name anyone (as diod);
-/// 3. on a connection that authenticated before (even before a later Tversion): that uid, or
+/// 4. on a connection that authenticated before (even before a later Tversion): that uid, or
 ///    anyone it names if it is root;
-/// 4. on a unix socket whose peer is root or the server's own uid (and --stdio's socket pair),
+/// 5. on a unix socket whose peer is root or the server's own uid (and --stdio's socket pair),
 ///    or with `trust_uname`: the user it names (n_uname first, then uname);
-/// 5. with `allow_anonymous`: the anonymous user;
-/// 6. otherwise the attach is refused with EACCES (and a log line naming the peer).
+/// 6. with `allow_anonymous`: the anonymous user;
+/// 7. otherwise the attach is refused with EACCES (and a log line naming the peer).
 struct identity_options {
   /// Serves each attach as the user it names (diod -n): for a single-tenant VM or a test rig
   /// where nothing else can reach the listener.
@@ -53,12 +58,18 @@ struct identity_options {
   /// credentials: a root server). When false, an attach whose identity is another uid is
   /// refused with EPERM rather than served as the server.
   bool act_as_others = false;
+  /// Whom each TLS client certificate may act as (`--tls-users`).
+  cert_map tls_users;
 };
 
 /// Limits and knobs, each with a safe default.
 struct options {
   /// Who attaches act as.
   identity_options identity;
+  /// When set, every tcp listener speaks TLS 1.3 through this relay and requires a client
+  /// certificate (unix sockets have peer credentials and stay plain). The handshake must end
+  /// within handshake_timeout.
+  std::shared_ptr<transport::tls_relay> tls;
   /// The largest msize offered; the client's, if smaller, wins. 1 MiB is the Linux tcp maximum.
   std::uint32_t max_msize = 1u << 20;
   /// Connections served at once; more are accepted and closed immediately.

@@ -49,21 +49,26 @@ class tls_relay {
   /// text names the file and the reason (e.g. "/etc/9p/key.pem: no such file").
   static tl::expected<std::shared_ptr<tls_relay>, std::string> make(const tls_config& c,
                                                                     bool server);
+  /// Stops the relay thread (stop()).
   ~tls_relay();
+  /// Ends every handshake and relay and joins the thread; no callback runs after it returns.
+  /// Idempotent; must not be called from a callback.
+  void stop();
   tls_relay(const tls_relay&) = delete;
   tls_relay& operator=(const tls_relay&) = delete;
 
   /// Server role: takes ownership of the accepted TCP socket `fd`, runs the handshake (which
   /// must finish within `deadline`) and then calls `done` once, on the relay thread, with the
-  /// peer or with the reason it was refused (no certificate, wrong CA, not TLS 1.3, timeout).
+  /// peer or why it was refused: an OpenSSL error (asio's ssl category, whose message() is
+  /// OpenSSL's reason, e.g. "peer did not return a certificate", "certificate verify failed"),
+  /// std::errc::timed_out, or a socket error.
   void accept(int fd, std::chrono::milliseconds deadline,
-              std::function<void(tl::expected<tls_peer, std::string>)> done);
+              std::function<void(result<tls_peer>)> done);
 
   /// Client role: takes ownership of the connected TCP socket `fd`, runs the handshake,
   /// verifying the server's certificate for `host` (a name or a literal address), within
-  /// `deadline`. Blocks. Returns the plaintext end, or why the handshake failed.
-  tl::expected<tls_peer, std::string> connect(int fd, std::string_view host,
-                                              std::chrono::milliseconds deadline);
+  /// `deadline`. Blocks; must not be called on the relay thread. Errors: as accept()'s.
+  result<tls_peer> connect(int fd, std::string_view host, std::chrono::milliseconds deadline);
 
  private:
   struct impl;
