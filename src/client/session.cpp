@@ -15,6 +15,8 @@
 #include <ninep/wire/codec.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <ninep/wire/errors.hpp>
+#include <string>
+#include <unordered_set>
 
 #include "munge.hpp"
 #include "path.hpp"
@@ -90,6 +92,12 @@ attr attr_of(const wire::Rgetattr& g) {
   return a;
 }
 
+/// A reply that does not answer its request properly, named: "malformed Rwalk: ...".
+error malformed(std::span<const std::byte> frame, std::error_code why) {
+  std::string_view name = wire::type_name(static_cast<std::uint8_t>(frame[4]));
+  return {why, "malformed " + (name.empty() ? "reply" : std::string(name)) + ": " + why.message()};
+}
+
 /// A Twstat stat whose every field means "don't touch" (stat(5)).
 wire::stat dont_touch() {
   wire::stat s;
@@ -113,7 +121,7 @@ struct session::pending {
   asio::steady_timer deadline;
   state st = state::idle;
   wire::tag_t tag = 0;
-  std::optional<result<reply>> outcome;
+  std::optional<outcome<reply>> answer;
   std::error_code cancel_ec;  // cancelled while its bytes were being written
   std::uint64_t gen = 0;      // bumped on reuse: stale timer and stop callbacks check it
   void signal() { event.cancel(); }
@@ -155,12 +163,31 @@ session::session(transport::stream s, options o)
 
 session::~session() = default;
 
-asio::awaitable<result<std::shared_ptr<session>>> session::start(transport::stream s, options o) {
+asio::awaitable<outcome<std::shared_ptr<session>>> session::start(transport::stream s, options o) {
   std::shared_ptr<session> self(new session(std::move(s), std::move(o)));
+  // The handshake's reads wait for no deadline of their own: past connect_timeout the timer
+  // fails the connection, which ends them.
+  asio::steady_timer limit(self->strand_);
+  auto expired = std::make_shared<bool>(false);
+  if (self->opts_.connect_timeout.count() > 0) {
+    limit.expires_after(self->opts_.connect_timeout);
+    limit.async_wait([self, expired](std::error_code ec) {
+      if (ec) return;
+      *expired = true;
+      self->fail_all(std::make_error_code(std::errc::timed_out));
+    });
+  }
   auto r = co_await asio::co_spawn(self->strand_, self->handshake(), asio::use_awaitable);
+  co_await asio::co_spawn(
+      self->strand_,
+      [&limit]() -> asio::awaitable<void> {
+        limit.cancel();
+        co_return;
+      },
+      asio::use_awaitable);
   if (!r) {
     self->close();
-    co_return fail(r.error());
+    co_return fail(*expired ? error{std::make_error_code(std::errc::timed_out)} : r.error());
   }
   co_return self;
 }
@@ -173,7 +200,8 @@ void session::close() {
 
 asio::awaitable<void> session::shutdown(call_options o) {
   auto impl = [this](call_options opt) -> asio::awaitable<void> {
-    if (!failed_) co_await rpc<wire::Rclunk>(wire::Tclunk{root_fid_}, opt);
+    if (!failed_ && flushes_unanswered_ == 0)
+      co_await rpc<wire::Rclunk>(wire::Tclunk{root_fid_}, opt);
     fail_all(make_error_code(errc::connection_closed));
   };
   co_await asio::co_spawn(strand_, impl(std::move(o)), asio::use_awaitable);
@@ -184,7 +212,7 @@ std::uint32_t session::max_io(std::uint32_t iounit) const noexcept {
   return iounit != 0 && iounit < m ? iounit : m;
 }
 
-asio::awaitable<result<void>> session::handshake() {
+asio::awaitable<outcome<void>> session::handshake() {
   reader_ = std::make_unique<transport::frame_reader>(sock_, pools_);
   std::vector<wire::dialect> offers;
   if (opts_.dialect)
@@ -246,7 +274,7 @@ asio::awaitable<result<void>> session::handshake() {
     }
     if (!at) co_return fail(at.error());
     root_qid_ = at->qid;
-    co_return result<void>{};
+    co_return outcome<void>{};
   }
   co_return fail(make_error_code(errc::unsupported_version));
 }
@@ -288,13 +316,13 @@ std::unique_ptr<session::pending> session::acquire_pending() {
 void session::recycle(std::unique_ptr<pending> p) {
   p->gen++;
   p->st = pending::state::idle;
-  p->outcome.reset();
+  p->answer.reset();
   p->cancel_ec = {};
   p->deadline.cancel();
   if (pending_pool_.size() < 256) pending_pool_.push_back(std::move(p));
 }
 
-result<session::outgoing> session::encode_request(wire::tag_t tag, const wire::message_body& req) {
+outcome<session::outgoing> session::encode_request(wire::tag_t tag, const wire::message_body& req) {
   wire::message m{tag, req};
   std::size_t size = wire::encoded_size(m, dialect_);
   if (size > msize_) return fail(make_error_code(errc::message_too_large));
@@ -314,11 +342,11 @@ void session::enqueue(outgoing out) {
   }
 }
 
-asio::awaitable<result<reply>> session::call(wire::message_body req, call_options o) {
+asio::awaitable<outcome<reply>> session::call(wire::message_body req, call_options o) {
   co_return co_await asio::co_spawn(strand_, call_impl(std::move(req), o), asio::use_awaitable);
 }
 
-asio::awaitable<result<reply>> session::call_impl(wire::message_body req, const call_options& o) {
+asio::awaitable<outcome<reply>> session::call_impl(wire::message_body req, const call_options& o) {
   if (failed_) co_return fail(failed_);
   if (o.stop.stop_requested()) co_return fail(make_error_code(errc::cancelled));
   if (o.deadline != never && o.deadline <= std::chrono::steady_clock::now())
@@ -361,9 +389,9 @@ asio::awaitable<result<reply>> session::call_impl(wire::message_body req, const 
 
   // A reply can arrive before the write's completion runs; the payload must not be released to
   // the caller until the write is over, so wait for both.
-  while (!p->outcome || p->st == pending::state::writing) co_await p->event.async_wait(as_tuple);
+  while (!p->answer || p->st == pending::state::writing) co_await p->event.async_wait(as_tuple);
   stop_cb.reset();
-  result<reply> r = std::move(*p->outcome);
+  outcome<reply> r = std::move(*p->answer);
   recycle(std::move(p));
   co_return r;
 }
@@ -377,7 +405,7 @@ void session::cancel_call(pending* p, std::error_code why) {
       if (it != queue_.end()) queue_.erase(it);
       tags_.release(p->tag);
       slots_[p->tag] = {};
-      p->outcome = fail(why);
+      p->answer = fail(why);
       p->st = pending::state::done;
       p->signal();
       break;
@@ -386,11 +414,11 @@ void session::cancel_call(pending* p, std::error_code why) {
       if (!p->cancel_ec) p->cancel_ec = why;  // finished by write_loop once the bytes are out
       break;
     case pending::state::sent:
-      if (p->outcome) break;
+      if (p->answer) break;
       // flush(5): the old tag may not be reused until Rflush arrives, whatever comes before it.
       slots_[p->tag] = {slot_kind::flushed, nullptr, 0, 0};
       send_flush(p->tag);
-      p->outcome = fail(why);
+      p->answer = fail(why);
       p->st = pending::state::done;
       p->signal();
       break;
@@ -413,6 +441,7 @@ void session::send_flush(wire::tag_t oldtag) {
   }
   slots_[*t] = {slot_kind::flush, nullptr, oldtag, 0};
   counters_.flushes++;
+  flushes_unanswered_++;
   enqueue(std::move(*out));
 }
 
@@ -450,7 +479,7 @@ asio::awaitable<void> session::write_loop(std::shared_ptr<session> /*alive*/) {
     for (outgoing& e : batch_) {
       pending* p = e.owner;
       if (p == nullptr || p->st != pending::state::writing) continue;
-      if (p->outcome) {
+      if (p->answer) {
         p->st = pending::state::done;
       } else {
         p->st = pending::state::sent;
@@ -491,9 +520,11 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*alive*/) {
         tags_.release(tag);
         slots_[tag] = {};
         if (m->reply)
-          p->outcome = reply{std::move(*f), std::move(*m->reply)};
+          p->answer = reply{std::move(*f), std::move(*m->reply)};
+        else if (m->reply.error().category() == std::generic_category())
+          p->answer = fail(error{m->reply.error(), std::string(m->error_text)});
         else
-          p->outcome = fail(m->reply.error());
+          p->answer = fail(malformed(f->span(), m->reply.error()));
         if (p->st == pending::state::sent) p->st = pending::state::done;
         p->signal();
         break;
@@ -502,6 +533,7 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*alive*/) {
         counters_.discarded++;  // the reply won the race with our Tflush; Rflush still frees it
         break;
       case slot_kind::flush:
+        flushes_unanswered_--;
         tags_.release(s.oldtag);
         slots_[s.oldtag] = {};
         tags_.release(tag);
@@ -528,7 +560,7 @@ void session::fail_all(std::error_code ec) {
   sock_.close(ignored);
   for (outgoing& e : queue_) {
     if (e.owner == nullptr) continue;
-    e.owner->outcome = fail(ec);
+    e.owner->answer = fail(ec);
     e.owner->st = pending::state::done;
     e.owner->signal();
   }
@@ -536,7 +568,7 @@ void session::fail_all(std::error_code ec) {
   for (tag_slot& s : slots_) {
     if (s.kind == slot_kind::call && s.call != nullptr) {
       pending* p = s.call;
-      if (!p->outcome) p->outcome = fail(ec);
+      if (!p->answer) p->answer = fail(ec);
       // A call whose bytes are being written finishes when write_loop sees the write fail.
       if (p->st != pending::state::writing) p->st = pending::state::done;
       p->signal();
@@ -548,7 +580,7 @@ void session::fail_all(std::error_code ec) {
 // session: file API --------------------------------------------------------------------------
 
 template <class R>
-asio::awaitable<result<R>> session::rpc(wire::message_body req, const call_options& o) {
+asio::awaitable<outcome<R>> session::rpc(wire::message_body req, const call_options& o) {
   // Only for replies that borrow nothing from their frame (the frame dies here).
   auto r = co_await call_impl(std::move(req), o);
   if (!r) co_return fail(r.error());
@@ -556,13 +588,12 @@ asio::awaitable<result<R>> session::rpc(wire::message_body req, const call_optio
 }
 
 wire::fid_t session::take_fid() {
-  if (!free_fids_.empty()) {
-    wire::fid_t f = free_fids_.back();
-    free_fids_.pop_back();
-    return f;
+  // At most tags-in-flight + open files are in use, far fewer than 2^32: this ends.
+  for (;;) {
+    wire::fid_t f = next_fid_++;
+    if (next_fid_ == wire::nofid) next_fid_ = 1;
+    if (fids_in_use_.insert(f).second) return f;
   }
-  if (next_fid_ == wire::nofid) next_fid_ = 1;
-  return next_fid_++;
 }
 
 template <class F>
@@ -582,9 +613,32 @@ asio::awaitable<void> session::parallel_for(std::size_t n, std::size_t depth, F 
   while (active > 0) co_await done.async_wait(as_tuple);
 }
 
-asio::awaitable<result<file>> session::walk_from(wire::fid_t from,
-                                                 std::span<const std::string> names,
-                                                 const call_options& o) {
+namespace {
+
+/// Whether a walk failed because the server holds its newfid already: "duplicate fid" (Plan 9
+/// lib9p, go-p9p), "fid in use" (styx), or an errno a 9P2000.L server may send for it (EBADF from
+/// ninep, EEXIST). A walk has no other reason to fail with EEXIST; with EBADF one retry is cheap.
+bool newfid_taken(const error& e) {
+  if (e == std::errc::bad_file_descriptor || e == std::errc::file_exists) return true;
+  const std::string& t = e.text;
+  return t.find("fid") != std::string::npos &&
+         (t.find("duplicate") != std::string::npos || t.find("in use") != std::string::npos);
+}
+
+}  // namespace
+
+asio::awaitable<outcome<file>> session::walk_from(wire::fid_t from,
+                                                  std::span<const std::string> names,
+                                                  const call_options& o) {
+  auto first = co_await walk_once(from, names, o);
+  if (first || !newfid_taken(first.error())) co_return first;
+  // The server still holds the number we chose: try once more with another.
+  co_return co_await walk_once(from, names, o);
+}
+
+asio::awaitable<outcome<file>> session::walk_once(wire::fid_t from,
+                                                  std::span<const std::string> names,
+                                                  const call_options& o) {
   wire::fid_t nf = take_fid();
   wire::qid q = from == root_fid_ ? root_qid_ : wire::qid{};
   std::size_t i = 0;
@@ -596,16 +650,20 @@ asio::awaitable<result<file>> session::walk_from(wire::fid_t from,
     std::size_t k = std::min(wire::max_welem, names.size() - i);
     for (std::size_t j = 0; j < k; ++j) w.wnames.push_back(names[i + j]);
     auto r = co_await rpc<wire::Rwalk>(w, o);
-    std::error_code err;
+    error err;
     if (!r)
       err = r.error();
-    else if (r->qids.size() != k)
+    else if (r->qids.size() > k)
+      err = error{make_error_code(errc::unexpected_reply),
+                  "malformed Rwalk: " + std::to_string(r->qids.size()) + " qids for " +
+                      std::to_string(k) + " names"};
+    else if (r->qids.size() < k)
       err = std::make_error_code(std::errc::no_such_file_or_directory);
     if (err) {
       if (created)
         clunk_detached(nf);  // a partial walk leaves the fid where it was
-      else
-        give_fid(nf);
+      else if (!newfid_taken(err))
+        give_fid(nf);  // else the server holds it: never hand it out again
       co_return fail(err);
     }
     if (k > 0) q = r->qids[k - 1];
@@ -615,29 +673,29 @@ asio::awaitable<result<file>> session::walk_from(wire::fid_t from,
   co_return file(shared_from_this(), nf, q);
 }
 
-asio::awaitable<result<file>> session::walk_impl(std::string_view path, const call_options& o) {
+asio::awaitable<outcome<file>> session::walk_impl(std::string_view path, const call_options& o) {
   auto names = split_path(path);
   co_return co_await walk_from(root_fid_, names, o);
 }
 
-asio::awaitable<result<file>> session::walk(std::string_view path, call_options o) {
+asio::awaitable<outcome<file>> session::walk(std::string_view path, call_options o) {
   co_return co_await asio::co_spawn(strand_, walk_impl(path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::clunk_impl(file& f, const call_options& o) {
+asio::awaitable<outcome<void>> session::clunk_impl(file& f, const call_options& o) {
   wire::fid_t fid = f.release();
-  if (fid == wire::nofid) co_return result<void>{};
+  if (fid == wire::nofid) co_return outcome<void>{};
   auto r = co_await rpc<wire::Rclunk>(wire::Tclunk{fid}, o);
   if (r || r.error().category() == std::generic_category()) give_fid(fid);
   if (!r) co_return fail(r.error());
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<void>> session::clunk(file f, call_options o) {
+asio::awaitable<outcome<void>> session::clunk(file f, call_options o) {
   co_return co_await asio::co_spawn(strand_, clunk_impl(f, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<attr>> session::stat_fid(wire::fid_t fid, const call_options& o) {
+asio::awaitable<outcome<attr>> session::stat_fid(wire::fid_t fid, const call_options& o) {
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await rpc<wire::Rgetattr>(wire::Tgetattr{fid, wire::dotl::getattr_basic}, o);
     if (!r) co_return fail(r.error());
@@ -648,8 +706,8 @@ asio::awaitable<result<attr>> session::stat_fid(wire::fid_t fid, const call_opti
   co_return attr_of(std::get<wire::Rstat>(r->msg.body).stat, dialect_);
 }
 
-asio::awaitable<result<attr>> session::stat(std::string_view path, call_options o) {
-  auto impl = [this](std::string_view p, call_options opt) -> asio::awaitable<result<attr>> {
+asio::awaitable<outcome<attr>> session::stat(std::string_view path, call_options o) {
+  auto impl = [this](std::string_view p, call_options opt) -> asio::awaitable<outcome<attr>> {
     auto f = co_await walk_impl(p, opt);
     if (!f) co_return fail(f.error());
     auto a = co_await stat_fid(f->fid(), opt);
@@ -659,12 +717,12 @@ asio::awaitable<result<attr>> session::stat(std::string_view path, call_options 
   co_return co_await asio::co_spawn(strand_, impl(path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<attr>> session::stat(const file& f, call_options o) {
+asio::awaitable<outcome<attr>> session::stat(const file& f, call_options o) {
   co_return co_await asio::co_spawn(strand_, stat_fid(f.fid(), o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::open_fid(file& f, std::uint32_t flags,
-                                                const call_options& o) {
+asio::awaitable<outcome<void>> session::open_fid(file& f, std::uint32_t flags,
+                                                 const call_options& o) {
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await rpc<wire::Rlopen>(wire::Tlopen{f.fid(), flags}, o);
     if (!r) co_return fail(r.error());
@@ -679,11 +737,11 @@ asio::awaitable<result<void>> session::open_fid(file& f, std::uint32_t flags,
     f.iounit_ = r->iounit;
   }
   f.open_ = true;
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<file>> session::open_impl(std::string_view path, std::uint32_t flags,
-                                                 const call_options& o) {
+asio::awaitable<outcome<file>> session::open_impl(std::string_view path, std::uint32_t flags,
+                                                  const call_options& o) {
   auto f = co_await walk_impl(path, o);
   if (!f) co_return fail(f.error());
   auto r = co_await open_fid(*f, flags, o);
@@ -691,13 +749,13 @@ asio::awaitable<result<file>> session::open_impl(std::string_view path, std::uin
   co_return std::move(*f);
 }
 
-asio::awaitable<result<file>> session::open(std::string_view path, std::uint32_t flags,
-                                            call_options o) {
+asio::awaitable<outcome<file>> session::open(std::string_view path, std::uint32_t flags,
+                                             call_options o) {
   co_return co_await asio::co_spawn(strand_, open_impl(path, flags, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<file>> session::create_impl(std::string_view path, std::uint32_t flags,
-                                                   std::uint32_t mode, const call_options& o) {
+asio::awaitable<outcome<file>> session::create_impl(std::string_view path, std::uint32_t flags,
+                                                    std::uint32_t mode, const call_options& o) {
   auto [dir, name] = split_parent(path);
   if (name.empty()) co_return fail(std::make_error_code(std::errc::invalid_argument));
   auto f = co_await walk_impl(dir, o);
@@ -722,16 +780,16 @@ asio::awaitable<result<file>> session::create_impl(std::string_view path, std::u
   co_return std::move(*f);
 }
 
-asio::awaitable<result<file>> session::create(std::string_view path, std::uint32_t flags,
-                                              std::uint32_t mode, call_options o) {
+asio::awaitable<outcome<file>> session::create(std::string_view path, std::uint32_t flags,
+                                               std::uint32_t mode, call_options o) {
   co_return co_await asio::co_spawn(strand_, create_impl(path, flags, mode, o),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<result<std::size_t>> session::io_impl(const file& f, std::uint64_t offset,
-                                                      std::span<std::byte> in,
-                                                      std::span<const std::byte> out,
-                                                      const call_options& o) {
+asio::awaitable<outcome<std::size_t>> session::io_impl(const file& f, std::uint64_t offset,
+                                                       std::span<std::byte> in,
+                                                       std::span<const std::byte> out,
+                                                       const call_options& o) {
   const bool reading = !in.empty();
   const std::size_t total = reading ? in.size() : out.size();
   if (total == 0) co_return std::size_t{0};
@@ -772,39 +830,62 @@ asio::awaitable<result<std::size_t>> session::io_impl(const file& f, std::uint64
   co_return end;
 }
 
-asio::awaitable<result<std::size_t>> session::read(const file& f, std::uint64_t offset,
-                                                   std::span<std::byte> out, call_options o) {
+asio::awaitable<outcome<std::size_t>> session::read(const file& f, std::uint64_t offset,
+                                                    std::span<std::byte> out, call_options o) {
   co_return co_await asio::co_spawn(strand_, io_impl(f, offset, out, {}, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<std::size_t>> session::write(const file& f, std::uint64_t offset,
-                                                    std::span<const std::byte> data,
-                                                    call_options o) {
+asio::awaitable<outcome<std::size_t>> session::write(const file& f, std::uint64_t offset,
+                                                     std::span<const std::byte> data,
+                                                     call_options o) {
   co_return co_await asio::co_spawn(strand_, io_impl(f, offset, {}, data, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<std::vector<dir_entry>>> session::readdir_impl(std::string_view path,
-                                                                      bool with_attr,
-                                                                      const call_options& o) {
+asio::awaitable<outcome<std::vector<dir_entry>>> session::readdir_impl(std::string_view path,
+                                                                       bool with_attr,
+                                                                       const call_options& o) {
   std::vector<dir_entry> entries;
   auto d = co_await open_impl(path, wire::dotl::rdonly, o);
   if (!d) co_return fail(d.error());
   const std::uint32_t count = max_io(d->iounit());
   std::uint64_t offset = 0;
+  // A hostile or broken server must not make a listing endless or unbounded: every name may
+  // appear once, every 9P2000.L read must move the offset, and the whole costs at most
+  // max_listing_bytes.
+  std::unordered_set<std::string> seen;
+  std::size_t cost = 0;
+  auto add = [&](std::string_view name, const wire::qid& q,
+                 std::optional<attr> a) -> std::optional<error> {
+    if (name == "." || name == "..") return std::nullopt;
+    cost += sizeof(dir_entry) + 2 * name.size() + 64;  // the entry, and its copy in `seen`
+    if (cost > opts_.max_listing_bytes)
+      return error{std::make_error_code(std::errc::file_too_large),
+                   "listing exceeds " + std::to_string(opts_.max_listing_bytes) + " bytes"};
+    if (!seen.emplace(name).second)
+      return error{make_error_code(errc::unexpected_reply),
+                   "malformed listing: the server repeats entry \"" + std::string(name) + "\""};
+    entries.push_back({std::string(name), q, std::move(a)});
+    return std::nullopt;
+  };
+  std::vector<std::size_t> odd;  // 9P2000/.u entries whose qid and mode disagree on the type
   for (;;) {
     if (dialect_ == wire::dialect::v2000L) {
       auto r = co_await call_impl(wire::Treaddir{d->fid(), offset, count}, o);
       if (!r) co_return fail(r.error());
       auto data = std::get<wire::Rreaddir>(r->msg.body).data.data;
       if (data.empty()) break;
+      const std::uint64_t asked = offset;
       while (!data.empty()) {
         auto e = wire::decode_dirent(data);
-        if (!e) co_return fail(e.error());
+        if (!e) co_return fail(error{e.error(), "malformed Rreaddir: " + e.error().message()});
         data = data.subspan(e->size);
         offset = e->value.offset;
-        if (e->value.name == "." || e->value.name == "..") continue;
-        entries.push_back({std::string(e->value.name), e->value.qid, std::nullopt});
+        if (auto err = add(e->value.name, e->value.qid, std::nullopt)) co_return fail(*err);
       }
+      if (offset == asked)
+        co_return fail(
+            error{make_error_code(errc::unexpected_reply),
+                  "malformed Rreaddir: the offset does not advance past " + std::to_string(asked)});
     } else {
       // 9P2000 directories are read in order: each offset is where the last read ended.
       auto r = co_await call_impl(wire::Tread{d->fid(), offset, count}, o);
@@ -814,12 +895,39 @@ asio::awaitable<result<std::vector<dir_entry>>> session::readdir_impl(std::strin
       offset += data.size();
       while (!data.empty()) {
         auto e = wire::decode_stat(data, dialect_);
-        if (!e) co_return fail(e.error());
+        if (!e)
+          co_return fail(error{e.error(), "malformed directory entry: " + e.error().message()});
         data = data.subspan(e->size);
-        if (e->value.name == "." || e->value.name == "..") continue;
-        entries.push_back({std::string(e->value.name), e->value.qid, attr_of(e->value, dialect_)});
+        attr a = attr_of(e->value, dialect_);
+        bool qid_dir = (e->value.qid.type & wire::qt::dir) != 0;
+        if (qid_dir != a.is_dir() && e->value.name != "." && e->value.name != "..")
+          odd.push_back(entries.size());
+        if (auto err = add(e->value.name, e->value.qid, std::move(a))) co_return fail(*err);
       }
     }
+  }
+  if (!odd.empty()) {
+    // libixp's example server marks directories as files in qids and sends garbage attributes:
+    // when a listing contradicts itself, a stat of the file decides.
+    auto dir = co_await walk_impl(path, o);
+    if (!dir) co_return fail(dir.error());
+    std::error_code err;
+    co_await parallel_for(odd.size(), opts_.pipeline_depth,
+                          [&](std::size_t i) -> asio::awaitable<void> {
+                            dir_entry& e = entries[odd[i]];
+                            auto f = co_await walk_from(dir->fid(), std::span(&e.name, 1), o);
+                            if (!f) co_return;  // removed since the listing: as listed
+                            auto a = co_await stat_fid(f->fid(), o);
+                            if (a) {
+                              e.qid = a->qid;
+                              e.attr = std::move(*a);
+                            } else if (!err) {
+                              err = a.error();
+                            }
+                            co_await clunk_impl(*f, o);
+                          });
+    co_await clunk_impl(*dir, o);
+    if (err) co_return fail(err);
   }
   co_await clunk_impl(*d, o);
   if (with_attr && dialect_ == wire::dialect::v2000L && !entries.empty()) {
@@ -850,16 +958,16 @@ asio::awaitable<result<std::vector<dir_entry>>> session::readdir_impl(std::strin
   co_return entries;
 }
 
-asio::awaitable<result<std::vector<dir_entry>>> session::readdir(std::string_view path,
-                                                                 bool with_attr, call_options o) {
+asio::awaitable<outcome<std::vector<dir_entry>>> session::readdir(std::string_view path,
+                                                                  bool with_attr, call_options o) {
   co_return co_await asio::co_spawn(strand_, readdir_impl(path, with_attr, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::setattr_impl(std::string_view path, set_attr a,
-                                                    const call_options& o) {
+asio::awaitable<outcome<void>> session::setattr_impl(std::string_view path, set_attr a,
+                                                     const call_options& o) {
   auto f = co_await walk_impl(path, o);
   if (!f) co_return fail(f.error());
-  result<void> out;
+  outcome<void> out;
   if (dialect_ == wire::dialect::v2000L) {
     wire::Tsetattr s;
     s.fid = f->fid();
@@ -901,12 +1009,12 @@ asio::awaitable<result<void>> session::setattr_impl(std::string_view path, set_a
   co_return out;
 }
 
-asio::awaitable<result<void>> session::setattr(std::string_view path, set_attr a, call_options o) {
+asio::awaitable<outcome<void>> session::setattr(std::string_view path, set_attr a, call_options o) {
   co_return co_await asio::co_spawn(strand_, setattr_impl(path, std::move(a), o),
                                     asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::remove_impl(std::string_view path, const call_options& o) {
+asio::awaitable<outcome<void>> session::remove_impl(std::string_view path, const call_options& o) {
   auto [dir, name] = split_parent(path);
   if (name.empty()) co_return fail(std::make_error_code(std::errc::device_or_resource_busy));
   if (dialect_ == wire::dialect::v2000L) {
@@ -918,7 +1026,7 @@ asio::awaitable<result<void>> session::remove_impl(std::string_view path, const 
                                         o);
     co_await clunk_impl(*d, o);
     // v9fs falls back to Tremove only on EOPNOTSUPP; any other errno is final.
-    if (r) co_return result<void>{};
+    if (r) co_return outcome<void>{};
     if (!is_unsupported(r.error())) co_return fail(r.error());
   }
   auto f = co_await walk_impl(path, o);
@@ -927,15 +1035,15 @@ asio::awaitable<result<void>> session::remove_impl(std::string_view path, const 
   auto r = co_await rpc<wire::Rremove>(wire::Tremove{fid}, o);
   if (r || r.error().category() == std::generic_category()) give_fid(fid);
   if (!r) co_return fail(r.error());
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<void>> session::remove(std::string_view path, call_options o) {
+asio::awaitable<outcome<void>> session::remove(std::string_view path, call_options o) {
   co_return co_await asio::co_spawn(strand_, remove_impl(path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::rename_impl(std::string_view from, std::string_view to,
-                                                   const call_options& o) {
+asio::awaitable<outcome<void>> session::rename_impl(std::string_view from, std::string_view to,
+                                                    const call_options& o) {
   auto [fdir, fname] = split_parent(from);
   auto [tdir, tname] = split_parent(to);
   if (fname.empty() || tname.empty())
@@ -957,7 +1065,7 @@ asio::awaitable<result<void>> session::rename_impl(std::string_view from, std::s
     co_await clunk_impl(*od, o);
     co_await clunk_impl(*nd, o);
     if (!r) co_return fail(r.error());
-    co_return result<void>{};
+    co_return outcome<void>{};
   }
   // 9P2000/.u: wstat renames within the directory only.
   if (join_path(split_path(fdir)) != join_path(split_path(tdir))) co_return fail(not_supported());
@@ -968,16 +1076,16 @@ asio::awaitable<result<void>> session::rename_impl(std::string_view from, std::s
   auto r = co_await rpc<wire::Rwstat>(wire::Twstat{f->fid(), s}, o);
   co_await clunk_impl(*f, o);
   if (!r) co_return fail(r.error());
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<void>> session::rename(std::string_view from, std::string_view to,
-                                              call_options o) {
+asio::awaitable<outcome<void>> session::rename(std::string_view from, std::string_view to,
+                                               call_options o) {
   co_return co_await asio::co_spawn(strand_, rename_impl(from, to, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::mkdir_impl(std::string_view path, std::uint32_t mode,
-                                                  const call_options& o) {
+asio::awaitable<outcome<void>> session::mkdir_impl(std::string_view path, std::uint32_t mode,
+                                                   const call_options& o) {
   auto [dir, name] = split_parent(path);
   if (name.empty()) co_return fail(std::make_error_code(std::errc::file_exists));
   auto d = co_await walk_impl(dir, o);
@@ -986,28 +1094,28 @@ asio::awaitable<result<void>> session::mkdir_impl(std::string_view path, std::ui
     auto r = co_await rpc<wire::Rmkdir>(wire::Tmkdir{d->fid(), name, mode & 07777, opts_.n_gid}, o);
     co_await clunk_impl(*d, o);
     if (!r) co_return fail(r.error());
-    co_return result<void>{};
+    co_return outcome<void>{};
   }
   auto r = co_await rpc<wire::Rcreate>(
       wire::Tcreate{d->fid(), name, wire::dm::dir | (mode & 0777), oread, {}}, o);
   co_await clunk_impl(*d, o);  // now the new directory, opened
   if (!r) co_return fail(r.error());
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<void>> session::mkdir(std::string_view path, std::uint32_t mode,
-                                             call_options o) {
+asio::awaitable<outcome<void>> session::mkdir(std::string_view path, std::uint32_t mode,
+                                              call_options o) {
   co_return co_await asio::co_spawn(strand_, mkdir_impl(path, mode, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::symlink_impl(std::string_view target, std::string_view path,
-                                                    const call_options& o) {
+asio::awaitable<outcome<void>> session::symlink_impl(std::string_view target, std::string_view path,
+                                                     const call_options& o) {
   if (dialect_ == wire::dialect::v2000) co_return fail(not_supported());
   auto [dir, name] = split_parent(path);
   if (name.empty()) co_return fail(std::make_error_code(std::errc::file_exists));
   auto d = co_await walk_impl(dir, o);
   if (!d) co_return fail(d.error());
-  result<void> out;
+  outcome<void> out;
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await rpc<wire::Rsymlink>(wire::Tsymlink{d->fid(), name, target, opts_.n_gid}, o);
     if (!r) out = fail(r.error());
@@ -1020,13 +1128,13 @@ asio::awaitable<result<void>> session::symlink_impl(std::string_view target, std
   co_return out;
 }
 
-asio::awaitable<result<void>> session::symlink(std::string_view target, std::string_view path,
-                                               call_options o) {
+asio::awaitable<outcome<void>> session::symlink(std::string_view target, std::string_view path,
+                                                call_options o) {
   co_return co_await asio::co_spawn(strand_, symlink_impl(target, path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::link_impl(std::string_view existing, std::string_view path,
-                                                 const call_options& o) {
+asio::awaitable<outcome<void>> session::link_impl(std::string_view existing, std::string_view path,
+                                                  const call_options& o) {
   if (dialect_ == wire::dialect::v2000) co_return fail(not_supported());
   auto [dir, name] = split_parent(path);
   if (name.empty()) co_return fail(std::make_error_code(std::errc::file_exists));
@@ -1034,7 +1142,7 @@ asio::awaitable<result<void>> session::link_impl(std::string_view existing, std:
   if (!f) co_return fail(f.error());
   auto d = co_await walk_impl(dir, o);
   if (!d) co_return fail(d.error());
-  result<void> out;
+  outcome<void> out;
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await rpc<wire::Rlink>(wire::Tlink{d->fid(), f->fid(), name}, o);
     if (!r) out = fail(r.error());
@@ -1048,17 +1156,17 @@ asio::awaitable<result<void>> session::link_impl(std::string_view existing, std:
   co_return out;
 }
 
-asio::awaitable<result<void>> session::link(std::string_view existing, std::string_view path,
-                                            call_options o) {
+asio::awaitable<outcome<void>> session::link(std::string_view existing, std::string_view path,
+                                             call_options o) {
   co_return co_await asio::co_spawn(strand_, link_impl(existing, path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<std::string>> session::readlink_impl(std::string_view path,
-                                                            const call_options& o) {
+asio::awaitable<outcome<std::string>> session::readlink_impl(std::string_view path,
+                                                             const call_options& o) {
   if (dialect_ == wire::dialect::v2000) co_return fail(not_supported());
   auto f = co_await walk_impl(path, o);
   if (!f) co_return fail(f.error());
-  result<std::string> out;
+  outcome<std::string> out;
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await call_impl(wire::Treadlink{f->fid()}, o);
     if (r)
@@ -1078,28 +1186,28 @@ asio::awaitable<result<std::string>> session::readlink_impl(std::string_view pat
   co_return out;
 }
 
-asio::awaitable<result<std::string>> session::readlink(std::string_view path, call_options o) {
+asio::awaitable<outcome<std::string>> session::readlink(std::string_view path, call_options o) {
   co_return co_await asio::co_spawn(strand_, readlink_impl(path, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<void>> session::fsync_impl(const file& f, const call_options& o) {
+asio::awaitable<outcome<void>> session::fsync_impl(const file& f, const call_options& o) {
   if (dialect_ == wire::dialect::v2000L) {
     auto r = co_await rpc<wire::Rfsync>(wire::Tfsync{f.fid(), 0}, o);
     if (!r) co_return fail(r.error());
-    co_return result<void>{};
+    co_return outcome<void>{};
   }
   // stat(5): a wstat with every field "don't touch" asks the server to commit the file.
   auto r = co_await rpc<wire::Rwstat>(wire::Twstat{f.fid(), dont_touch()}, o);
   if (!r) co_return fail(r.error());
-  co_return result<void>{};
+  co_return outcome<void>{};
 }
 
-asio::awaitable<result<void>> session::fsync(const file& f, call_options o) {
+asio::awaitable<outcome<void>> session::fsync(const file& f, call_options o) {
   co_return co_await asio::co_spawn(strand_, fsync_impl(f, o), asio::use_awaitable);
 }
 
-asio::awaitable<result<fs_stat>> session::statfs_impl(std::string_view path,
-                                                      const call_options& o) {
+asio::awaitable<outcome<fs_stat>> session::statfs_impl(std::string_view path,
+                                                       const call_options& o) {
   if (dialect_ != wire::dialect::v2000L) co_return fail(not_supported());
   auto f = co_await walk_impl(path, o);
   if (!f) co_return fail(f.error());
@@ -1108,7 +1216,7 @@ asio::awaitable<result<fs_stat>> session::statfs_impl(std::string_view path,
   co_return r;
 }
 
-asio::awaitable<result<fs_stat>> session::statfs(std::string_view path, call_options o) {
+asio::awaitable<outcome<fs_stat>> session::statfs(std::string_view path, call_options o) {
   co_return co_await asio::co_spawn(strand_, statfs_impl(path, o), asio::use_awaitable);
 }
 

@@ -42,7 +42,7 @@ result<matched_reply> tag_table::match(std::span<const std::byte> frame) const n
   if (h->size != frame.size()) return fail(make_error_code(errc::bad_size));
   if (!in_use(h->tag)) return fail(make_error_code(errc::unexpected_reply));
   const slot& s = slots_[h->tag];
-  matched_reply out{h->tag, fail(make_error_code(errc::unexpected_reply))};
+  matched_reply out{h->tag, fail(make_error_code(errc::unexpected_reply)), {}};
 
   auto type = static_cast<wire::msg_type>(h->type);
   bool is_error = type == wire::msg_type::Rlerror || type == wire::msg_type::Rerror;
@@ -56,6 +56,7 @@ result<matched_reply> tag_table::match(std::span<const std::byte> frame) const n
     std::error_code ec = wire::error_of(m->body);
     // errno 0 would read as success; a server that sends it still failed the request.
     out.reply = fail(ec ? ec : errno_code(EIO));
+    out.error_text = wire::error_text_of(m->body);
     return out;
   }
   std::size_t count = 0;

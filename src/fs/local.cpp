@@ -506,6 +506,8 @@ result<server::walked> local_fs::attach(const server::context& cx) {
         break;
       }
     }
+    // go-p9p's 9pr always attaches with "/": the default export, unless one is "/" itself.
+    if (found == nullptr && a == "/" && s_->has_default) found = s_->exports.front();
   }
   if (found == nullptr) return fail_with(ENOENT);
   return s_->as_user(cx, [&]() -> result<server::walked> {

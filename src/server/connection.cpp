@@ -559,8 +559,9 @@ void connection::dispatch(request* r) {
           // Walking an open fid is allowed to a different newfid: Linux clones open fids.
           if (!ec && m.fid == m.newfid && r->f1->open) ec = errno_code(EBADF);
           if (!ec && r->f1->kind != fid_state::kind::file) ec = errno_code(EBADF);
+          // An empty name is left to the handler, which says why it fails (go-p9p walks "").
           for (auto n : m.wnames)
-            if (!ec && n != ".." && !valid_name(n)) ec = errno_code(EINVAL);
+            if (!ec && n != ".." && !n.empty() && !valid_name(n)) ec = errno_code(EINVAL);
         } else if constexpr (std::is_same_v<M, Tlopen> || std::is_same_v<M, Topen>) {
           need(m.fid, r->f1);
           closed_file(r->f1);

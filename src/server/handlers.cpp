@@ -291,6 +291,11 @@ class handler {
     node_ptr cur = from.node, parent = from.parent;
     std::string_view name = from.name;
     for (auto w : m.wnames) {
+      if (w.empty()) {
+        // go-p9p's 9pr walks "" for "/". walk(5) allows the error; say why it is one.
+        if (out.qids.empty()) return error(errno_code(EINVAL), "walk: empty file name");
+        return reply(out);
+      }
       auto step = fs_.walk(cx_, *cur, w);
       if (!step) {
         // walk(5): failing on the first element is an error; later, a short Rwalk.
@@ -490,6 +495,8 @@ class handler {
       if (s.name.find('/') != std::string_view::npos || s.name == "." || s.name == "..")
         return error(errno_code(EINVAL));
       if (!f.parent) return error(errno_code(EBUSY));
+      // stat(5): "it is an error to change the name to that of an existing file".
+      if (fs_.walk(cx_, *f.parent, s.name)) return error(errno_code(EEXIST));
       auto ok = fs_.rename(cx_, *f.node, *f.parent, s.name);
       if (!ok) return error(ok.error());
     }
@@ -658,7 +665,9 @@ class handler {
  private:
   void open(int flags, bool rclose, bool dotl) {
     fid_state& f = *r_.f1;
-    if (!dotl && (f.qid.type & qt::dir) && (flags & O_ACCMODE) != O_RDONLY)
+    // open(5): it is illegal to write a directory, truncate it, or remove it on close.
+    if (!dotl && (f.qid.type & qt::dir) &&
+        ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0 || rclose))
       return error(errno_code(EISDIR));
     auto o = fs_.open(cx_, *f.node, flags);
     if (!o) return error(o.error());
@@ -768,6 +777,12 @@ class handler {
   }
   void set(const message_body& body) { c_.set_reply(r_, body); }
   void error(std::error_code ec) { c_.set_error(r_, ec); }
+  /// The error `ec`, and in 9P2000/.u `why` as its string (9P2000.L carries only the errno).
+  void error(std::error_code ec, std::string_view why) {
+    c_.set_error(r_, ec);
+    if (c_.dialect() != dialect::v2000L)
+      c_.set_reply(r_, Rerror{why, static_cast<std::uint32_t>(wire::to_errno(ec))});
+  }
 
   static inline const ninep::server::user anonymous_{};
   bool pending_ = false;

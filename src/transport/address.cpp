@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ninep/core/error.hpp>
 #include <ninep/transport/address.hpp>
@@ -131,14 +136,57 @@ std::string peer_name(const stream& s) {
   return tcp.address().to_string() + "!" + std::to_string(tcp.port());
 }
 
-result<stream> dial(asio::io_context& io, const address& a) {
+namespace {
+
+// connect(2) bounded by `deadline`: started non-blocking, then poll(2) for the outcome.
+std::error_code connect_before(stream& s, const asio::generic::stream_protocol::endpoint& ep,
+                               std::chrono::steady_clock::time_point deadline) {
+  std::error_code ec;
+  s.open(ep.protocol(), ec);
+  if (ec) return ec;
+  s.non_blocking(true, ec);
+  if (ec) return ec;
+  s.connect(ep, ec);
+  if (ec == asio::error::in_progress || ec == asio::error::would_block) {
+    for (;;) {
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::make_error_code(std::errc::timed_out);
+      pollfd p{s.native_handle(), POLLOUT, 0};
+      int n = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return {errno, std::generic_category()};
+      if (n == 0) continue;  // the deadline check above ends it
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+      ec = err == 0 ? std::error_code{} : std::error_code{err, std::generic_category()};
+      break;
+    }
+  }
+  if (ec) return ec;
+  s.non_blocking(false, ec);
+  return ec;
+}
+
+}  // namespace
+
+result<stream> dial(asio::io_context& io, const address& a, std::chrono::milliseconds timeout) {
+  auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                      : std::chrono::steady_clock::time_point::max();
   auto eps = resolve(io, a);
   if (!eps) return fail(eps.error());
   std::error_code ec = make_error_code(errc::bad_address);
   for (const auto& ep : *eps) {
     stream s(io);
-    s.connect(ep, ec);
-    if (ec) continue;
+    if (timeout.count() > 0)
+      ec = connect_before(s, ep, deadline);
+    else
+      s.connect(ep, ec);
+    if (ec) {
+      if (ec == std::errc::timed_out) break;
+      continue;
+    }
     if (a.type == address::kind::tcp) {
       std::error_code ignored;  // Nagle only delays small requests; failure to disable is benign
       s.set_option(asio::ip::tcp::no_delay(true), ignored);

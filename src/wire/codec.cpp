@@ -261,7 +261,7 @@ result<message> decode(std::span<const std::byte> frame, dialect d, std::uint32_
   if (!h) return fail(h.error());
   if (frame.size() < h->size) return fail(errc::need_more);
   if (frame.size() > h->size) return fail(errc::trailing_bytes);
-  if (!in_dialect(h->type, d)) return fail(errc::unknown_type);
+  if (!in_dialect(h->type, d) && !tolerated(h->type, d)) return fail(errc::unknown_type);
   reader r(frame.subspan(header_size), d);
   return decoders[h->type](r, h->tag);
 }

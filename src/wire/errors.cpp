@@ -89,10 +89,28 @@ std::string_view error_string(int e) noexcept {
   return "i/o error";
 }
 
-int errno_of_string(std::string_view s) noexcept {
+namespace {
+
+int exact_errno(std::string_view s) noexcept {
   for (const auto& t : table)
     if (iequal(t.text, s)) return t.err;
+  return 0;
+}
+
+}  // namespace
+
+int errno_of_string(std::string_view s) noexcept {
+  if (int e = exact_errno(s)) return e;
+  // Go servers (go-p9p, styx) send os errors: "mkdir /srv/x/dir1: file exists".
+  if (auto colon = s.rfind(": "); colon != std::string_view::npos)
+    if (int e = exact_errno(s.substr(colon + 2))) return e;
   return EIO;
+}
+
+std::string_view error_text_of(const message_body& b) noexcept {
+  const auto* r = std::get_if<Rerror>(&b);
+  if (r == nullptr || r->ename.empty() || exact_errno(r->ename) != 0) return {};
+  return r->ename;
 }
 
 int to_errno(std::error_code ec) noexcept {

@@ -35,7 +35,8 @@ void add_client_options(CLI::App& app, client_args& a) {
       ->check(CLI::IsMember({"munge"}));
   app.add_option("--munge-socket", a.munge_socket, "munged's socket (default: libmunge's)");
   app.add_option("--aname", a.aname, "Tree to attach (server-specific, e.g. diod's export path)");
-  app.add_option("--timeout", a.timeout, "Seconds allowed per operation (0: no limit)")
+  app.add_option("--timeout", a.timeout,
+                 "Seconds allowed per operation, connecting included (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--tls", a.tls,
                "TLS 1.3 to a server started with --tls-cert (implied by the options below)");
@@ -70,6 +71,9 @@ client::options session_options(const client_args& a) {
   o.n_gid = ::getgid();
   o.auth = a.auth;
   o.munge_socket = a.munge_socket;
+  // --timeout bounds the connection (dial, Tversion, Tattach) like any other operation.
+  o.connect_timeout =
+      std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(a.timeout));
   return o;
 }
 
@@ -106,7 +110,9 @@ client::call_options call_opts(const client_args& a) {
           std::chrono::duration<double>(a.timeout)));
 }
 
-std::string error_text(std::error_code ec) {
+std::string error_text(const client::error& e) {
+  if (!e.text.empty()) return e.text;
+  const std::error_code& ec = e.code;
   if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
     std::string_view s = wire::error_string(ec.value());
     if (ec.value() == EIO || s != "i/o error") return std::string(s);
@@ -114,8 +120,8 @@ std::string error_text(std::error_code ec) {
   return ec.message();
 }
 
-int report(std::string_view cmd, std::string_view path, std::error_code ec) {
-  fmt::print(stderr, "ninep: {} {}: {}\n", cmd, path, error_text(ec));
+int report(std::string_view cmd, std::string_view path, const client::error& e) {
+  fmt::print(stderr, "ninep: {} {}: {}\n", cmd, path, error_text(e));
   return 1;
 }
 

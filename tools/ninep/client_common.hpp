@@ -49,12 +49,13 @@ std::unique_ptr<client::client> connect(std::string_view cmd, const client_args&
 /// Call options from --timeout.
 client::call_options call_opts(const client_args& a);
 
-/// Human text for an error: the 9P2000 string for an errno ("file does not exist"), else the
-/// error's message.
-std::string error_text(std::error_code ec);
+/// Human text for an error: the server's own words when it sent ones we keep
+/// ("mkdir /srv/x/dir1: file exists"), else the 9P2000 string for an errno ("file does not
+/// exist"), else the error's message.
+std::string error_text(const client::error& e);
 
 /// Prints `ninep: CMD PATH: reason` to stderr; returns 1 (the exit status).
-int report(std::string_view cmd, std::string_view path, std::error_code ec);
+int report(std::string_view cmd, std::string_view path, const client::error& e);
 
 /// `p` as given, for messages; "/" for the root.
 std::string display_path(std::string_view p);

@@ -80,7 +80,8 @@ class lister {
     int status = 0;
     if (a_.recursive)
       for (const auto& e : *entries)
-        if (e.qid.type & wire::qt::dir) status |= list(join(path, e.name), true);
+        if (e.attr ? e.attr->is_dir() : (e.qid.type & wire::qt::dir) != 0)
+          status |= list(join(path, e.name), true);
     return status;
   }
 

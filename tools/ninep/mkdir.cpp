@@ -29,7 +29,7 @@ int run(const mkdir_args& a) {
     if (a.parents) {
       // Each prefix in turn; existing directories are fine.
       std::string prefix;
-      std::error_code err;
+      client::error err;
       std::string_view rest = p;
       while (!rest.empty()) {
         auto slash = rest.find('/');

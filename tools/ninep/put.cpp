@@ -94,8 +94,9 @@ class putter {
       auto chunk = std::span<const std::byte>(buf_.data(), static_cast<std::size_t>(n));
       auto w = c_.write(*f, off, chunk, call_opts(a_.c));
       if (!w || *w != chunk.size()) {
-        status = report("put", display_path(remote),
-                        w ? std::make_error_code(std::errc::no_space_on_device) : w.error());
+        status = report(
+            "put", display_path(remote),
+            w ? client::error{std::make_error_code(std::errc::no_space_on_device)} : w.error());
         break;
       }
       off += *w;

@@ -146,6 +146,7 @@ class tracer {
 
   type_stats& stats(std::uint8_t type) { return stats_[type]; }
   void count_malformed() { ++malformed_; }
+  void count_quirk() { ++quirks_; }
   void count_unanswered(std::size_t n) { unanswered_ += n; }
   bool json() const noexcept { return opts_.json; }
   unsigned next_connection() { return ++connections_; }
@@ -177,13 +178,15 @@ class tracer {
     }
     fmt::print(table, "{:<12} {:>9} {:>13} {:>13} {:>7}\n", "total", total.count,
                total.request_bytes, total.reply_bytes, total.errors);
-    fmt::print(table, "{} connection(s), {} malformed frame(s), {} request(s) never answered\n",
-               connections_, malformed_, unanswered_);
+    fmt::print(table,
+               "{} connection(s), {} malformed frame(s), {} peer quirk(s), {} request(s) never "
+               "answered\n",
+               connections_, malformed_, quirks_, unanswered_);
     if (opts_.json && !opts_.quiet) {
       fmt::print(out_,
-                 "{{\"event\":\"summary\",\"connections\":{},\"malformed\":{},\"unanswered\":{},"
-                 "\"types\":[{}]}}\n",
-                 connections_, malformed_, unanswered_, json_rows);
+                 "{{\"event\":\"summary\",\"connections\":{},\"malformed\":{},\"quirks\":{},"
+                 "\"unanswered\":{},\"types\":[{}]}}\n",
+                 connections_, malformed_, quirks_, unanswered_, json_rows);
       std::fflush(out_);
     }
   }
@@ -200,7 +203,7 @@ class tracer {
   log_options opts_;
   std::FILE* out_;
   std::array<type_stats, 256> stats_{};
-  std::uint64_t malformed_ = 0, unanswered_ = 0;
+  std::uint64_t malformed_ = 0, unanswered_ = 0, quirks_ = 0;
   unsigned connections_ = 0;
   bool unflushed_ = false;
 };
@@ -324,6 +327,12 @@ class conversation {
     }
     std::string note;
     if (msize_ != 0 && f.size() > msize_) note = fmt::format("exceeds msize {}", msize_);
+    if (auto t = static_cast<std::uint8_t>(f[4]); wire::tolerated(t, dialect_)) {
+      // Decoded as its peers mean it, and counted: e.g. NFS-Ganesha's Rerror in 9P2000.L.
+      t_.count_quirk();
+      note = fmt::format("peer quirk: {} is not a {} message", wire::type_name(t),
+                         wire::version_string(dialect_));
+    }
     auto type = static_cast<std::uint8_t>(wire::type_of(m->body));
     std::optional<std::uint64_t> latency;
     if (requests) {

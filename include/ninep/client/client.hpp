@@ -21,8 +21,8 @@ class client {
   /// Dials `address` (tcp!host!port, unix!/path, host:port), negotiates and attaches.
   /// Errors: errc::bad_address, connect(2) errors, TLS handshake errors (transport/tls.hpp;
   /// errc::bad_address for TLS over a unix socket), errc::unsupported_version, attach errors.
-  [[nodiscard]] static result<std::unique_ptr<client>> connect(std::string_view address,
-                                                               options o = {});
+  [[nodiscard]] static outcome<std::unique_ptr<client>> connect(std::string_view address,
+                                                                options o = {});
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -32,61 +32,63 @@ class client {
   wire::dialect dialect() const noexcept { return s_->dialect(); }
   std::uint32_t msize() const noexcept { return s_->msize(); }
 
-  result<reply> call(wire::message_body req, call_options o = {}) {
+  outcome<reply> call(wire::message_body req, call_options o = {}) {
     return run(s_->call(std::move(req), std::move(o)));
   }
-  result<file> walk(std::string_view path, call_options o = {}) {
+  outcome<file> walk(std::string_view path, call_options o = {}) {
     return run(s_->walk(path, std::move(o)));
   }
-  result<file> open(std::string_view path, std::uint32_t flags, call_options o = {}) {
+  outcome<file> open(std::string_view path, std::uint32_t flags, call_options o = {}) {
     return run(s_->open(path, flags, std::move(o)));
   }
-  result<file> create(std::string_view path, std::uint32_t flags, std::uint32_t mode,
-                      call_options o = {}) {
+  outcome<file> create(std::string_view path, std::uint32_t flags, std::uint32_t mode,
+                       call_options o = {}) {
     return run(s_->create(path, flags, mode, std::move(o)));
   }
-  result<std::size_t> read(const file& f, std::uint64_t offset, std::span<std::byte> out,
-                           call_options o = {}) {
+  outcome<std::size_t> read(const file& f, std::uint64_t offset, std::span<std::byte> out,
+                            call_options o = {}) {
     return run(s_->read(f, offset, out, std::move(o)));
   }
-  result<std::size_t> write(const file& f, std::uint64_t offset, std::span<const std::byte> data,
-                            call_options o = {}) {
+  outcome<std::size_t> write(const file& f, std::uint64_t offset, std::span<const std::byte> data,
+                             call_options o = {}) {
     return run(s_->write(f, offset, data, std::move(o)));
   }
-  result<std::vector<dir_entry>> readdir(std::string_view path, bool with_attr = false,
-                                         call_options o = {}) {
+  outcome<std::vector<dir_entry>> readdir(std::string_view path, bool with_attr = false,
+                                          call_options o = {}) {
     return run(s_->readdir(path, with_attr, std::move(o)));
   }
-  result<attr> stat(std::string_view path, call_options o = {}) {
+  outcome<attr> stat(std::string_view path, call_options o = {}) {
     return run(s_->stat(path, std::move(o)));
   }
-  result<attr> stat(const file& f, call_options o = {}) { return run(s_->stat(f, std::move(o))); }
-  result<void> setattr(std::string_view path, set_attr a, call_options o = {}) {
+  outcome<attr> stat(const file& f, call_options o = {}) { return run(s_->stat(f, std::move(o))); }
+  outcome<void> setattr(std::string_view path, set_attr a, call_options o = {}) {
     return run(s_->setattr(path, std::move(a), std::move(o)));
   }
-  result<void> remove(std::string_view path, call_options o = {}) {
+  outcome<void> remove(std::string_view path, call_options o = {}) {
     return run(s_->remove(path, std::move(o)));
   }
-  result<void> rename(std::string_view from, std::string_view to, call_options o = {}) {
+  outcome<void> rename(std::string_view from, std::string_view to, call_options o = {}) {
     return run(s_->rename(from, to, std::move(o)));
   }
-  result<void> mkdir(std::string_view path, std::uint32_t mode, call_options o = {}) {
+  outcome<void> mkdir(std::string_view path, std::uint32_t mode, call_options o = {}) {
     return run(s_->mkdir(path, mode, std::move(o)));
   }
-  result<void> symlink(std::string_view target, std::string_view path, call_options o = {}) {
+  outcome<void> symlink(std::string_view target, std::string_view path, call_options o = {}) {
     return run(s_->symlink(target, path, std::move(o)));
   }
-  result<void> link(std::string_view existing, std::string_view path, call_options o = {}) {
+  outcome<void> link(std::string_view existing, std::string_view path, call_options o = {}) {
     return run(s_->link(existing, path, std::move(o)));
   }
-  result<std::string> readlink(std::string_view path, call_options o = {}) {
+  outcome<std::string> readlink(std::string_view path, call_options o = {}) {
     return run(s_->readlink(path, std::move(o)));
   }
-  result<void> fsync(const file& f, call_options o = {}) { return run(s_->fsync(f, std::move(o))); }
-  result<fs_stat> statfs(std::string_view path, call_options o = {}) {
+  outcome<void> fsync(const file& f, call_options o = {}) {
+    return run(s_->fsync(f, std::move(o)));
+  }
+  outcome<fs_stat> statfs(std::string_view path, call_options o = {}) {
     return run(s_->statfs(path, std::move(o)));
   }
-  result<void> clunk(file f, call_options o = {}) {
+  outcome<void> clunk(file f, call_options o = {}) {
     return run(s_->clunk(std::move(f), std::move(o)));
   }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <ninep/client/error.hpp>
 #include <ninep/client/tag_table.hpp>
 #include <ninep/core/buffer.hpp>
 #include <ninep/core/result.hpp>
@@ -20,12 +21,13 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 /// \file
 /// The asynchronous 9P client: one connection, many concurrent calls multiplexed by tag, and a
 /// file API that works across 9P2000, 9P2000.u and 9P2000.L. Every operation is an awaitable
-/// yielding result<T>; it may be co_awaited from a coroutine on any executor, any thread. The
+/// yielding outcome<T>; it may be co_awaited from a coroutine on any executor, any thread. The
 /// connection state (tags, fids, write queue) lives on the session's strand.
 
 namespace ninep::client {
@@ -56,6 +58,13 @@ struct options {
   /// client::connect, for tcp addresses only: the server's certificate is verified against the
   /// relay's CA (or the system's) and the dialled host name.
   std::shared_ptr<transport::tls_relay> tls;
+  /// Time allowed from dialling (client::connect) or start() to an attached session: connect,
+  /// Tversion and Tattach. Zero: no limit. Past it, the connection fails with
+  /// std::errc::timed_out.
+  std::chrono::milliseconds connect_timeout{0};
+  /// Memory one readdir() may use for its entries (names, attributes, duplicate check): a server
+  /// that never ends a listing gets an error, not all of the client's memory.
+  std::size_t max_listing_bytes = std::size_t{256} << 20;
 };
 
 /// Deadline and cancellation of one operation. A deadline or a stop request fails the operation
@@ -160,7 +169,9 @@ class file {
 /// called from any thread; calls are serialised on the session's strand and many may be in
 /// flight at once. Paths are '/'-separated and relative to the attach root ("/a/b" = "a/b").
 /// Strings and spans passed to an operation must stay valid until it completes.
-/// Operation errors: the server's errno (std::generic_category()),
+/// Operations yield outcome<T> (error.hpp): on failure an error code and, when the server sent an
+/// error string our table does not know, its text. Operation errors: the server's errno
+/// (std::generic_category()),
 /// std::errc::operation_not_supported (no equivalent in the dialect), std::errc::timed_out /
 /// errc::cancelled (call_options), errc::connection_closed or the socket's error once the
 /// connection is lost (every pending call fails with it), errc::unexpected_reply and decode errors
@@ -172,7 +183,7 @@ class session : public std::enable_shared_from_this<session> {
   /// Negotiates the version and msize on a connected stream and attaches. The session then owns
   /// the stream and reads from it until close(). Errors: errc::unsupported_version, the server's
   /// Tattach error, connection errors.
-  static asio::awaitable<result<std::shared_ptr<session>>> start(transport::stream s, options o);
+  static asio::awaitable<outcome<std::shared_ptr<session>>> start(transport::stream s, options o);
 
   ~session();
   session(const session&) = delete;
@@ -191,58 +202,58 @@ class session : public std::enable_shared_from_this<session> {
 
   /// Sends `req` (any T-message but Tversion/Tflush) and waits for its reply. The tag is
   /// chosen here. Errors: as above; the server's error reply as its errno.
-  asio::awaitable<result<reply>> call(wire::message_body req, call_options o = {});
+  asio::awaitable<outcome<reply>> call(wire::message_body req, call_options o = {});
 
   // File API ------------------------------------------------------------------------------
 
   /// Walks from the root to `path` (any number of elements). Errors: ENOENT.
-  asio::awaitable<result<file>> walk(std::string_view path, call_options o = {});
+  asio::awaitable<outcome<file>> walk(std::string_view path, call_options o = {});
   /// Walks to `path` and opens it with 9P2000.L flags (wire::dotl: rdonly, wronly, rdwr, trunc,
   /// append...), mapped to Topen modes in 9P2000/.u.
-  asio::awaitable<result<file>> open(std::string_view path, std::uint32_t flags,
-                                     call_options o = {});
+  asio::awaitable<outcome<file>> open(std::string_view path, std::uint32_t flags,
+                                      call_options o = {});
   /// Creates and opens `path` (its parent must exist) with permission `mode`.
-  asio::awaitable<result<file>> create(std::string_view path, std::uint32_t flags,
-                                       std::uint32_t mode, call_options o = {});
+  asio::awaitable<outcome<file>> create(std::string_view path, std::uint32_t flags,
+                                        std::uint32_t mode, call_options o = {});
   /// Reads up to out.size() bytes at `offset` from an open file, split into max_io() requests
   /// with up to options::pipeline_depth in flight. Returns the bytes read; fewer only at EOF.
-  asio::awaitable<result<std::size_t>> read(const file& f, std::uint64_t offset,
-                                            std::span<std::byte> out, call_options o = {});
+  asio::awaitable<outcome<std::size_t>> read(const file& f, std::uint64_t offset,
+                                             std::span<std::byte> out, call_options o = {});
   /// Writes `data` at `offset`, split and pipelined as read(). Returns the bytes written.
-  asio::awaitable<result<std::size_t>> write(const file& f, std::uint64_t offset,
-                                             std::span<const std::byte> data, call_options o = {});
+  asio::awaitable<outcome<std::size_t>> write(const file& f, std::uint64_t offset,
+                                              std::span<const std::byte> data, call_options o = {});
   /// The entries of directory `path` without "." and "..". With `with_attr`, each entry's
   /// attributes too (9P2000.L: a pipelined walk+getattr per entry).
-  asio::awaitable<result<std::vector<dir_entry>>> readdir(std::string_view path, bool with_attr,
-                                                          call_options o = {});
+  asio::awaitable<outcome<std::vector<dir_entry>>> readdir(std::string_view path, bool with_attr,
+                                                           call_options o = {});
   /// Attributes of `path` (Tgetattr, or Tstat in 9P2000/.u); of a walked fid.
-  asio::awaitable<result<attr>> stat(std::string_view path, call_options o = {});
-  asio::awaitable<result<attr>> stat(const file& f, call_options o = {});
+  asio::awaitable<outcome<attr>> stat(std::string_view path, call_options o = {});
+  asio::awaitable<outcome<attr>> stat(const file& f, call_options o = {});
   /// Changes attributes (Tsetattr, or Twstat).
-  asio::awaitable<result<void>> setattr(std::string_view path, set_attr a, call_options o = {});
+  asio::awaitable<outcome<void>> setattr(std::string_view path, set_attr a, call_options o = {});
   /// Removes a file or an empty directory (Tunlinkat, falling back to Tremove).
-  asio::awaitable<result<void>> remove(std::string_view path, call_options o = {});
+  asio::awaitable<outcome<void>> remove(std::string_view path, call_options o = {});
   /// Renames `from` to `to` (Trenameat/Trename; 9P2000/.u: Twstat, same directory only, else
   /// EOPNOTSUPP).
-  asio::awaitable<result<void>> rename(std::string_view from, std::string_view to,
-                                       call_options o = {});
-  /// Makes a directory (Tmkdir, or Tcreate with DMDIR).
-  asio::awaitable<result<void>> mkdir(std::string_view path, std::uint32_t mode,
-                                      call_options o = {});
-  /// Makes `path` a symbolic link to `target` (9P2000.L, 9P2000.u only).
-  asio::awaitable<result<void>> symlink(std::string_view target, std::string_view path,
+  asio::awaitable<outcome<void>> rename(std::string_view from, std::string_view to,
                                         call_options o = {});
+  /// Makes a directory (Tmkdir, or Tcreate with DMDIR).
+  asio::awaitable<outcome<void>> mkdir(std::string_view path, std::uint32_t mode,
+                                       call_options o = {});
+  /// Makes `path` a symbolic link to `target` (9P2000.L, 9P2000.u only).
+  asio::awaitable<outcome<void>> symlink(std::string_view target, std::string_view path,
+                                         call_options o = {});
   /// Makes `path` a hard link to `existing` (9P2000.L, 9P2000.u only).
-  asio::awaitable<result<void>> link(std::string_view existing, std::string_view path,
-                                     call_options o = {});
+  asio::awaitable<outcome<void>> link(std::string_view existing, std::string_view path,
+                                      call_options o = {});
   /// The target of symbolic link `path` (9P2000.L, 9P2000.u only).
-  asio::awaitable<result<std::string>> readlink(std::string_view path, call_options o = {});
+  asio::awaitable<outcome<std::string>> readlink(std::string_view path, call_options o = {});
   /// Flushes an open file to stable storage (Tfsync, or the 9P2000 "no change" Twstat).
-  asio::awaitable<result<void>> fsync(const file& f, call_options o = {});
+  asio::awaitable<outcome<void>> fsync(const file& f, call_options o = {});
   /// Filesystem statistics for the filesystem holding `path` (9P2000.L only).
-  asio::awaitable<result<fs_stat>> statfs(std::string_view path, call_options o = {});
+  asio::awaitable<outcome<fs_stat>> statfs(std::string_view path, call_options o = {});
   /// Clunks `f`'s fid and reports the server's answer.
-  asio::awaitable<result<void>> clunk(file f, call_options o = {});
+  asio::awaitable<outcome<void>> clunk(file f, call_options o = {});
 
   /// Counters for tests and diagnostics (read on the strand or after the session is idle).
   struct counters {
@@ -269,14 +280,14 @@ class session : public std::enable_shared_from_this<session> {
   session(transport::stream s, options o);
   friend class file;
 
-  asio::awaitable<result<reply>> call_impl(wire::message_body req, const call_options& o);
+  asio::awaitable<outcome<reply>> call_impl(wire::message_body req, const call_options& o);
   template <class R>
-  asio::awaitable<result<R>> rpc(wire::message_body req, const call_options& o);
-  asio::awaitable<result<void>> handshake();
+  asio::awaitable<outcome<R>> rpc(wire::message_body req, const call_options& o);
+  asio::awaitable<outcome<void>> handshake();
   asio::awaitable<void> read_loop(std::shared_ptr<session> self);
   asio::awaitable<void> write_loop(std::shared_ptr<session> self);
   void enqueue(outgoing out);
-  result<outgoing> encode_request(wire::tag_t tag, const wire::message_body& req);
+  outcome<outgoing> encode_request(wire::tag_t tag, const wire::message_body& req);
   void cancel_call(pending* p, std::error_code why);
   void send_flush(wire::tag_t oldtag);
   void clunk_detached(wire::fid_t fid);
@@ -288,38 +299,40 @@ class session : public std::enable_shared_from_this<session> {
   /// Tauth and the MUNGE credential written to the afid (options::auth "munge"); nofid when
   /// the server needs no authentication.
   asio::awaitable<result<wire::fid_t>> authenticate_munge();
-  void give_fid(wire::fid_t f) { free_fids_.push_back(f); }
-  asio::awaitable<result<file>> walk_from(wire::fid_t from, std::span<const std::string> names,
-                                          const call_options& o);
-  asio::awaitable<result<file>> walk_impl(std::string_view path, const call_options& o);
-  asio::awaitable<result<void>> clunk_impl(file& f, const call_options& o);
-  asio::awaitable<result<attr>> stat_fid(wire::fid_t fid, const call_options& o);
-  asio::awaitable<result<file>> open_impl(std::string_view path, std::uint32_t flags,
-                                          const call_options& o);
-  asio::awaitable<result<file>> create_impl(std::string_view path, std::uint32_t flags,
-                                            std::uint32_t mode, const call_options& o);
-  asio::awaitable<result<void>> open_fid(file& f, std::uint32_t flags, const call_options& o);
-  asio::awaitable<result<std::size_t>> io_impl(const file& f, std::uint64_t offset,
-                                               std::span<std::byte> in,
-                                               std::span<const std::byte> out,
-                                               const call_options& o);
-  asio::awaitable<result<std::vector<dir_entry>>> readdir_impl(std::string_view path,
-                                                               bool with_attr,
-                                                               const call_options& o);
-  asio::awaitable<result<void>> setattr_impl(std::string_view path, set_attr a,
-                                             const call_options& o);
-  asio::awaitable<result<void>> remove_impl(std::string_view path, const call_options& o);
-  asio::awaitable<result<void>> rename_impl(std::string_view from, std::string_view to,
-                                            const call_options& o);
-  asio::awaitable<result<void>> mkdir_impl(std::string_view path, std::uint32_t mode,
+  void give_fid(wire::fid_t f) { fids_in_use_.erase(f); }
+  asio::awaitable<outcome<file>> walk_from(wire::fid_t from, std::span<const std::string> names,
                                            const call_options& o);
-  asio::awaitable<result<void>> symlink_impl(std::string_view target, std::string_view path,
+  asio::awaitable<outcome<file>> walk_once(wire::fid_t from, std::span<const std::string> names,
+                                           const call_options& o);
+  asio::awaitable<outcome<file>> walk_impl(std::string_view path, const call_options& o);
+  asio::awaitable<outcome<void>> clunk_impl(file& f, const call_options& o);
+  asio::awaitable<outcome<attr>> stat_fid(wire::fid_t fid, const call_options& o);
+  asio::awaitable<outcome<file>> open_impl(std::string_view path, std::uint32_t flags,
+                                           const call_options& o);
+  asio::awaitable<outcome<file>> create_impl(std::string_view path, std::uint32_t flags,
+                                             std::uint32_t mode, const call_options& o);
+  asio::awaitable<outcome<void>> open_fid(file& f, std::uint32_t flags, const call_options& o);
+  asio::awaitable<outcome<std::size_t>> io_impl(const file& f, std::uint64_t offset,
+                                                std::span<std::byte> in,
+                                                std::span<const std::byte> out,
+                                                const call_options& o);
+  asio::awaitable<outcome<std::vector<dir_entry>>> readdir_impl(std::string_view path,
+                                                                bool with_attr,
+                                                                const call_options& o);
+  asio::awaitable<outcome<void>> setattr_impl(std::string_view path, set_attr a,
+                                              const call_options& o);
+  asio::awaitable<outcome<void>> remove_impl(std::string_view path, const call_options& o);
+  asio::awaitable<outcome<void>> rename_impl(std::string_view from, std::string_view to,
                                              const call_options& o);
-  asio::awaitable<result<void>> link_impl(std::string_view existing, std::string_view path,
-                                          const call_options& o);
-  asio::awaitable<result<std::string>> readlink_impl(std::string_view path, const call_options& o);
-  asio::awaitable<result<void>> fsync_impl(const file& f, const call_options& o);
-  asio::awaitable<result<fs_stat>> statfs_impl(std::string_view path, const call_options& o);
+  asio::awaitable<outcome<void>> mkdir_impl(std::string_view path, std::uint32_t mode,
+                                            const call_options& o);
+  asio::awaitable<outcome<void>> symlink_impl(std::string_view target, std::string_view path,
+                                              const call_options& o);
+  asio::awaitable<outcome<void>> link_impl(std::string_view existing, std::string_view path,
+                                           const call_options& o);
+  asio::awaitable<outcome<std::string>> readlink_impl(std::string_view path, const call_options& o);
+  asio::awaitable<outcome<void>> fsync_impl(const file& f, const call_options& o);
+  asio::awaitable<outcome<fs_stat>> statfs_impl(std::string_view path, const call_options& o);
   template <class F>
   asio::awaitable<void> parallel_for(std::size_t n, std::size_t depth, F f);
 
@@ -334,8 +347,14 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<outgoing> batch_;
   bool writing_ = false;
   std::error_code failed_;
+  // Tflushes sent and not yet answered: a server that owes one is not answering, so the
+  // goodbye in shutdown() does not wait for it.
+  std::size_t flushes_unanswered_ = 0;
   std::vector<std::unique_ptr<pending>> pending_pool_;
-  std::vector<wire::fid_t> free_fids_;
+  // Fids come from a wrapping counter that skips the ones in use, so a number just freed is not
+  // handed out again for a long while: some servers (go-p9p, styx) keep a fid bound after a
+  // failed walk or a remove, and would answer its reuse with "duplicate fid".
+  std::unordered_set<wire::fid_t> fids_in_use_;
   wire::fid_t next_fid_ = 1;
   wire::fid_t root_fid_ = 0;
   wire::qid root_qid_;

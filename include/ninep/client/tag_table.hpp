@@ -6,6 +6,7 @@
 #include <ninep/core/result.hpp>
 #include <ninep/wire/messages.hpp>
 #include <span>
+#include <string_view>
 #include <vector>
 
 /// \file
@@ -35,6 +36,9 @@ struct matched_reply {
   /// wrong type, or a count above the one asked for), or a decode error (errc::field_overrun,
   /// errc::trailing_bytes, ...). Either way the tag has been answered.
   result<wire::message> reply;
+  /// With an error reply: the server's own text when errno alone would lose it
+  /// (wire::error_text_of); borrows the frame.
+  std::string_view error_text;
 };
 
 /// The tags of one connection and what each one expects. Not thread-safe: owned by the session's

@@ -4,6 +4,7 @@
 #include <asio/basic_socket_acceptor.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
+#include <chrono>
 #include <ninep/core/result.hpp>
 #include <string>
 #include <string_view>
@@ -56,7 +57,9 @@ struct listener {
 /// The remote end of `s` for logs: `host!port` for tcp, `unix` for unix sockets.
 [[nodiscard]] std::string peer_name(const stream& s);
 
-/// Connects to `a` (blocking). Disables Nagle on tcp. Errors: as connect(2), with resolve's.
-[[nodiscard]] result<stream> dial(asio::io_context& io, const address& a);
+/// Connects to `a` (blocking), giving up after `timeout` if it is positive (name lookup is not
+/// bounded). Disables Nagle on tcp. Errors: as connect(2), std::errc::timed_out, with resolve's.
+[[nodiscard]] result<stream> dial(asio::io_context& io, const address& a,
+                                  std::chrono::milliseconds timeout = {});
 
 }  // namespace ninep::transport

@@ -18,8 +18,14 @@ namespace ninep::wire {
 [[nodiscard]] std::string_view error_string(int e) noexcept;
 
 /// The errno for a 9P2000 error string, accepting the spellings of Plan 9, lib9p, diod and
-/// Linux strerror; EIO for strings not in the table.
+/// Linux strerror, and, for a string not in the table, of its part after the last ": " (Go
+/// servers send "op path: file exists"); EIO when neither is known.
 [[nodiscard]] int errno_of_string(std::string_view s) noexcept;
+
+/// The peer's own words in an error reply: the Rerror string when it is none of the table's
+/// spellings (so errno alone would lose what the server said); empty for a known string, for
+/// Rlerror and for any other message. Borrows `b`.
+[[nodiscard]] std::string_view error_text_of(const message_body& b) noexcept;
 
 /// The errno that best describes `ec`: generic/system codes as they are, ninep::errc mapped
 /// (unknown_fid -> EBADF, protocol errors -> EPROTO, ...). Never 0 for a non-empty `ec`.

@@ -809,7 +809,8 @@ struct Rattach {
   bool operator==(const Rattach&) const = default;
 };
 
-/// size[4] Rerror tag[2] ename[s] (.u: errno[4])
+/// size[4] Rerror tag[2] ename[s] (.u: errno[4]); in 9P2000.L, where it is a peer quirk
+/// (tolerated()), size[4] Rerror tag[2] errno[4], as the Linux kernel reads it.
 struct Rerror {
   static constexpr msg_type type = msg_type::Rerror;
   static constexpr std::string_view spec_name = "Rerror";
@@ -817,8 +818,8 @@ struct Rerror {
   std::uint32_t errnum{};
   template <class S, class V>
   static void fields(S& s, V& v) {
-    v("ename", s.ename);
-    if (v.dialect() == dialect::v2000u) v("errno", s.errnum);
+    if (v.dialect() != dialect::v2000L) v("ename", s.ename);
+    if (v.dialect() != dialect::v2000) v("errno", s.errnum);
   }
   bool operator==(const Rerror&) const = default;
 };
@@ -1104,6 +1105,13 @@ inline msg_type type_of(const message_body& b) noexcept {
 
 /// The name of a message type ("Twalk"), or "" if `t` is not a 9P message type.
 std::string_view type_name(std::uint8_t t) noexcept;
+
+/// Whether `t` is a message outside dialect `d` that peers send anyway and decode() accepts:
+/// Rerror in 9P2000.L, sent by NFS-Ganesha with an errno[4] body instead of Rlerror (the Linux
+/// kernel reads it the same way). Never sent by ninep; `ninep trace` counts it as a peer quirk.
+constexpr bool tolerated(std::uint8_t t, dialect d) noexcept {
+  return t == 107 && d == dialect::v2000L;
+}
 
 /// Whether `t` is a message of dialect `d`. 9P2000.L replaces open, create, stat, wstat and
 /// Rerror with its own messages; 9P2000 and 9P2000.u have none of the .L messages. Terror and

@@ -222,6 +222,73 @@ TEST_F(server_test, dir_read_as_stats_in_9p2000_and_u) {
   }
 }
 
+// Issue 16: go-p9p's 9pr attaches with aname "/" and walks "" for "/".
+TEST_F(server_test, aname_slash_is_the_default_export) {
+  put("f", "x");
+  for (auto d : {dialect::v2000, dialect::v2000L}) {
+    raw_client cl(srv.addr);
+    auto a = cl.handshake(d, "/");
+    ASSERT_TRUE(std::holds_alternative<Rattach>(a.body)) << version_string(d);
+    auto w = cl.rpc(Twalk{0, 1, {"f"}});
+    EXPECT_EQ(as<Rwalk>(w).qids.size(), 1u);
+  }
+}
+
+TEST_F(server_test, walk_of_an_empty_name_fails_and_says_why) {
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000);
+  auto r = cl.rpc(Twalk{0, 1, {""}});
+  ASSERT_TRUE(std::holds_alternative<Rerror>(r.body));
+  EXPECT_EQ(as<Rerror>(r).ename, "walk: empty file name");
+  raw_client l(srv.addr);
+  l.handshake(dialect::v2000L);
+  EXPECT_EQ(raw_client::error_of(l.rpc(Twalk{0, 1, {""}})), EINVAL);
+}
+
+// open(5): "It is illegal to write a directory, truncate it, or attempt to remove it on close."
+TEST_F(server_test, topen_of_a_directory_for_writing_truncation_or_rclose_fails) {
+  stdfs::create_directory(dir.path / "d");
+  for (auto d : {dialect::v2000, dialect::v2000u}) {
+    raw_client cl(srv.addr);
+    cl.handshake(d);
+    constexpr std::uint8_t owrite = 1, ordwr = 2, otrunc = 0x10, orclose = 0x40;
+    for (std::uint8_t mode : {owrite, ordwr, std::uint8_t(otrunc), std::uint8_t(orclose)}) {
+      as<Rwalk>(cl.rpc(Twalk{0, 1, {"d"}}));
+      EXPECT_EQ(raw_client::error_of(cl.rpc(Topen{1, mode})), EISDIR) << int(mode);
+      as<Rclunk>(cl.rpc(Tclunk{1}));
+    }
+    as<Rwalk>(cl.rpc(Twalk{0, 1, {"d"}}));
+    as<Ropen>(cl.rpc(Topen{1, 0}));
+    as<Rclunk>(cl.rpc(Tclunk{1}));
+    EXPECT_TRUE(stdfs::is_directory(dir.path / "d")) << "ORCLOSE must not have removed it";
+  }
+}
+
+// stat(5): "it is an error to change the name to that of an existing file".
+TEST_F(server_test, twstat_rename_onto_an_existing_name_fails) {
+  put("a", "aaa");
+  put("b", "bbb");
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"a"}}));
+  wire::stat s;
+  s.type = 0xffff;
+  s.dev = 0xffffffff;
+  s.qid = {0xff, 0xffffffff, 0xffffffffffffffff};
+  s.mode = s.atime = s.mtime = 0xffffffff;
+  s.length = ~0ull;
+  s.name = "b";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twstat{1, s})), EEXIST);
+  std::ifstream in(dir.path / "b");
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(all, "bbb") << "the existing file was replaced";
+  EXPECT_TRUE(stdfs::exists(dir.path / "a"));
+  s.name = "c";  // a free name still renames
+  as<Rwstat>(cl.rpc(Twstat{1, s}));
+  EXPECT_TRUE(stdfs::exists(dir.path / "c"));
+  EXPECT_FALSE(stdfs::exists(dir.path / "a"));
+}
+
 TEST_F(server_test, dotu_hard_link_and_symlink_via_tcreate) {
   put("target", "shared");
   raw_client cl(srv.addr);

@@ -126,7 +126,36 @@ TEST(trace_conversation, counts_errors_flushes_and_latency) {
   std::string t;
   for (int ch; (ch = std::fgetc(table)) != EOF;) t += static_cast<char>(ch);
   std::fclose(table);
-  EXPECT_NE(t.find("0 malformed frame(s), 0 request(s) never answered"), std::string::npos) << t;
+  EXPECT_NE(t.find("0 malformed frame(s), 0 peer quirk(s), 0 request(s) never answered"),
+            std::string::npos)
+      << t;
+}
+
+// NFS-Ganesha answers errors in 9P2000.L with Rerror (type 107) carrying an errno[4]: decoded
+// as the Linux kernel reads it, and counted as a peer quirk, not as a malformed frame.
+TEST(trace_conversation, counts_rerror_in_dotl_as_a_peer_quirk) {
+  captured out;
+  conversation c(out.log, 1);
+  auto t = steady::now();
+  c.observe(true, frame({wire::notag, wire::Tversion{8192, "9P2000.L"}}, wire::dialect::v2000), t,
+            wall::now());
+  c.observe(false, frame({wire::notag, wire::Rversion{8192, "9P2000.L"}}, wire::dialect::v2000), t,
+            wall::now());
+  c.observe(true, frame({3, wire::Twalk{0, 1, {"x"}}}), t, wall::now());
+  std::vector<std::byte> rerror = {std::byte{11}, {}, {}, {}, std::byte{107}, std::byte{3}, {},
+                                   std::byte{2},  {}, {}, {}};
+  c.observe(false, rerror, t, wall::now());
+  std::string log = out.text();
+  EXPECT_NE(log.find("peer quirk: Rerror is not a 9P2000.L message"), std::string::npos) << log;
+  EXPECT_EQ(log.find("malformed"), std::string::npos) << log;
+  EXPECT_EQ(out.log.stats(static_cast<std::uint8_t>(wire::msg_type::Twalk)).errors, 1u);
+  std::FILE* table = std::tmpfile();
+  out.log.summary(table);
+  std::rewind(table);
+  std::string tb;
+  for (int ch; (ch = std::fgetc(table)) != EOF;) tb += static_cast<char>(ch);
+  std::fclose(table);
+  EXPECT_NE(tb.find("0 malformed frame(s), 1 peer quirk(s)"), std::string::npos) << tb;
 }
 
 TEST(trace_conversation, flags_malformed_frames_and_keeps_going) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <ninep/core/error.hpp>
 #include <ninep/wire/codec.hpp>
+#include <ninep/wire/errors.hpp>
 #include <ninep/wire/format.hpp>
 #include <set>
 #include <string>
@@ -425,7 +426,13 @@ TEST(codec_validation, type_not_in_dialect) {
   EXPECT_EQ(decode_error(tlopen, dialect::v2000L), std::error_code{});
   const char* topen = "0c000000 70 0100 01000000 00";
   EXPECT_EQ(decode_error(topen, dialect::v2000L), errc::unknown_type);
-  EXPECT_EQ(decode_error("0b000000 6b 0100 0200 6e6f", dialect::v2000L), errc::unknown_type);
+  // Rerror in 9P2000.L is tolerated (NFS-Ganesha): errno[4], as the Linux kernel reads it.
+  bytes ganesha_frame = from_hex("0b000000 6b 0100 02000000");
+  auto ganesha = decode(ganesha_frame, dialect::v2000L);
+  ASSERT_TRUE(ganesha);
+  EXPECT_EQ(std::get<Rerror>(ganesha->body).errnum, 2u);
+  EXPECT_EQ(error_of(ganesha->body), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(decode_error("0d000000 6b 0100 02000000 6e6f", dialect::v2000L), errc::trailing_bytes);
   EXPECT_EQ(decode_error("0b000000 07 0100 02000000", dialect::v2000), errc::unknown_type);
   EXPECT_EQ(decode_error("0b000000 7c 0100 01000000", dialect::v2000L), errc::unknown_type);
   for (dialect d : all_dialects) {

@@ -50,6 +50,10 @@ TEST(errors, spellings_we_accept) {
   EXPECT_EQ(errno_of_string("something else"), EIO);
   EXPECT_EQ(errno_of_string(""), EIO);
   EXPECT_EQ(errno_of_string("file does not exist "), EIO);  // exact match only
+  // Go servers: "op path: reason"; the part after the last ": " chooses the errno.
+  EXPECT_EQ(errno_of_string("mkdir /srv/x/dir1: file exists"), EEXIST);
+  EXPECT_EQ(errno_of_string("open a: b: permission denied"), EACCES);
+  EXPECT_EQ(errno_of_string("open a: frobbed"), EIO);
 }
 
 TEST(errors, to_errno_of_generic_and_system) {
@@ -126,6 +130,15 @@ TEST(errors, error_of_an_error_reply_is_never_success) {
 TEST(errors, reply_and_back) {
   for (dialect d : test::all_dialects)
     for (int e : table_errnos) EXPECT_EQ(error_of(error_reply(errno_code(e), d)).value(), e);
+}
+
+TEST(errors, error_text_of_keeps_only_unknown_strings) {
+  EXPECT_EQ(error_text_of(Rerror{"mkdir /x: file exists", 0}), "mkdir /x: file exists");
+  EXPECT_EQ(error_text_of(Rerror{"something else", 5}), "something else");
+  EXPECT_EQ(error_text_of(Rerror{"file does not exist", 0}), "");
+  EXPECT_EQ(error_text_of(Rerror{"", 0}), "");
+  EXPECT_EQ(error_text_of(Rlerror{2}), "");
+  EXPECT_EQ(error_text_of(Rclunk{}), "");
 }
 
 }  // namespace
