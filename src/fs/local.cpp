@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -212,6 +213,26 @@ void remember_child(entry& dir, const std::string& name, const entry_ptr& child)
   }
 }
 
+/// Descriptors that clients' walks and opens leave free for the server itself: accepting
+/// connections, logging, and the sanitizer runtime, which needs pipe(2) to check memory (GCC's
+/// UBSan reports an "invalid vptr" when it cannot make one). Without this reserve one client
+/// walking thousands of distinct files took every descriptor of the process.
+constexpr rlim_t fd_reserve = 64;
+
+/// `fd`, fresh from an open(2) for a client (errno set if negative), unless fewer than
+/// fd_reserve descriptors (a quarter of a small limit) would be left: EMFILE then. The kernel
+/// hands out the lowest free number, so every descriptor below `fd` is in use.
+result<unique_fd> client_fd(long fd) {
+  if (fd < 0) return fail_errno();
+  unique_fd owned(static_cast<int>(fd));
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(fd) + std::min(fd_reserve, rl.rlim_cur / 4) >= rl.rlim_cur) {
+    return fail_with(EMFILE);
+  }
+  return owned;
+}
+
 /// Opens `name` in directory `dir` as O_PATH without following a symlink anywhere.
 result<unique_fd> open_child(int dir, const std::string& name) {
   open_how how{};
@@ -219,13 +240,10 @@ result<unique_fd> open_child(int dir, const std::string& name) {
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
   for (int attempt = 0; attempt < 8; ++attempt) {
     long fd = syscall(SYS_openat2, dir, name.c_str(), &how, sizeof how);
-    if (fd >= 0) return unique_fd(static_cast<int>(fd));
-    if (errno == EAGAIN || errno == EINTR) continue;  // openat2 asks to retry on a race
-    if (errno != ENOSYS) return fail_errno();
+    if (fd < 0 && (errno == EAGAIN || errno == EINTR)) continue;  // openat2 asks to retry
+    if (fd >= 0 || errno != ENOSYS) return client_fd(fd);
     // Kernels before 5.6: a single validated name with O_NOFOLLOW cannot leave `dir`.
-    fd = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) return unique_fd(static_cast<int>(fd));
-    return fail_errno();
+    return client_fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   }
   return fail_with(EAGAIN);
 }
@@ -770,12 +788,12 @@ result<server::opened> local_fs::open(const server::context& cx, server::node& n
     if (n.open_fd.load() >= 0) return fail_with(EBADF);
     const int f = (flags & ~stripped_flags) | O_CLOEXEC;
     // Reopens exactly the inode walk found, whatever its name has become meanwhile.
-    unique_fd fd(retry_eintr([&] { return ::open(proc_path(n.ent->fd.get()).c_str(), f); }));
-    if (!fd) return fail_errno();
-    auto q = s_->qid_of_fd(fd.get());
+    auto fd = client_fd(retry_eintr([&] { return ::open(proc_path(n.ent->fd.get()).c_str(), f); }));
+    if (!fd) return fail(fd.error());
+    auto q = s_->qid_of_fd(fd->get());
     if (!q) return fail(q.error());
     n.open_flags = f;
-    n.open_fd.store(fd.release());
+    n.open_fd.store(fd->release());
     return server::opened{*q, 0};
   });
 }

@@ -318,6 +318,57 @@ TEST(server_fairness, walking_one_file_many_times_costs_one_descriptor) {
   EXPECT_LT(good_client_round(srv.addr, "f"), 5s);
 }
 
+// Descriptors run out: walks to distinct files each hold one, so under a low limit they fail
+// with EMFILE. The walk must be answered with that error, and once the walker lets go of its
+// fids the server must serve another client. Before the fix the EMFILE reply crashed the
+// debug build (UBSan: the error_code's category was not an error_category).
+TEST(server_fairness, walks_that_exhaust_descriptors_are_answered_emfile) {
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = std::min<rlim_t>(256, old.rlim_max);
+  temp_dir d;
+  constexpr int n = 600;  // well over the limit: some walks must fail
+  for (int i = 0; i < n; ++i) std::ofstream(d.path / std::to_string(i)) << "data";
+  std::ofstream(d.path / "f") << "data";
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  struct restore {
+    rlimit r;
+    ~restore() { ::setrlimit(RLIMIT_NOFILE, &r); }
+  } restore_limit{old};
+  running_server srv(local(d.path));
+  raw_client hostile(srv.addr);
+  as<Rattach>(hostile.handshake(dialect::v2000L));
+  constexpr int batch = 100;
+  int ok = 0, emfile = 0, other = 0;
+  for (int b = 0; b < n; b += batch) {
+    std::vector<std::byte> burst;
+    for (int i = b; i < b + batch; ++i) {
+      auto f = encoded(static_cast<tag_t>(i % batch),
+                       Twalk{0, static_cast<fid_t>(1 + i), {std::to_string(i)}});
+      burst.insert(burst.end(), f.begin(), f.end());
+    }
+    hostile.send_bytes(burst);
+    for (int i = 0; i < batch; ++i) {
+      auto m = hostile.recv();
+      if (std::holds_alternative<Rwalk>(m.body)) {
+        ++ok;
+      } else if (auto* e = std::get_if<Rlerror>(&m.body);
+                 e != nullptr && (e->ecode == EMFILE || e->ecode == ENFILE)) {
+        ++emfile;
+      } else {
+        ++other;
+      }
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(emfile, 0) << "no walk ran out of descriptors";
+  EXPECT_EQ(other, 0) << "answers other than Rwalk or EMFILE/ENFILE";
+  // Letting go of the fids frees their descriptors: another client is served again.
+  for (int i = 0; i < n; ++i) hostile.rpc(Tclunk{static_cast<fid_t>(1 + i)});
+  EXPECT_LT(good_client_round(srv.addr, "f"), 5s);
+}
+
 // Memory: xattr values read through Txattrwalk stay until their fid is clunked, and count
 // against a budget shared by all connections. Before the fix 4,000 walks of one 64 KiB value
 // held 252 MiB; here the budget is small and so is the value (ext4 keeps only small ones).
