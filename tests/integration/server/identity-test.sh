@@ -53,15 +53,8 @@ denied() { # denied DESCRIPTION COMMAND...: the server answers with an error (no
 		fail "$d: not a refusal by the server: $(cat "$work/out")"
 	fi
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/../lib.sh"
 wait_for() { for _ in $(seq 100); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
-wait_port() {
-	for _ in $(seq 100); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1))" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # Users left by a run that was killed (a timeout kills without running the EXIT trap).
@@ -190,6 +183,13 @@ as1 munge -n >"$work/cred1c"
 expect "...and creates files as $u1" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1c" create pub/munged 0644
 [[ $(stat -c %u "$exp/pub/munged") == "$uid1" ]] && pass "...owned by $u1" || fail "pub/munged owned by $(stat -c %u "$exp/pub/munged")"
 denied "a replayed credential is refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1c" attach
+# diod's mount helper: authenticate, hand the socket to the kernel, which sends Tversion again
+# and attaches without an afid. The connection stays $u1's, and only $u1's.
+as1 munge -n >"$work/cred1d"
+expect "after a new Tversion, an afid-less attach still acts as $u1" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1d" --reversion create pub/reversioned 0644
+[[ $(stat -c %u "$exp/pub/reversioned" 2>/dev/null) == "$uid1" ]] && pass "...owned by $u1" || fail "pub/reversioned owned by $(stat -c %u "$exp/pub/reversioned" 2>&1)"
+as1 munge -n >"$work/cred1e"
+denied "after a new Tversion, naming root is still refused" python3 "$raw" "tcp:127.0.0.1:$port" --uname "$u1" --n-uname "$uid1" --cred "$work/cred1e" --reversion-as root:0 read secret
 stop_server "${pids[-1]}"
 
 dport=$(free_port)

@@ -66,6 +66,10 @@ def main():
     ap.add_argument("--uname", default="")
     ap.add_argument("--n-uname", type=int, default=NOFID)
     ap.add_argument("--cred")
+    # After the attach, Tversion again and attach without an afid, as the Linux kernel does on
+    # a socket that diod's mount helper authenticated and handed over (trans=fd).
+    ap.add_argument("--reversion", action="store_true")
+    ap.add_argument("--reversion-as", help="UNAME:N_UNAME the second attach names (implies --reversion)")
     ap.add_argument("op")
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
@@ -78,6 +82,13 @@ def main():
         cred = open(a.cred, "rb").read().strip()
         c.rpc(118, struct.pack("<IQI", afid, 0, len(cred)) + cred)
     c.rpc(104, struct.pack("<II", 1, afid) + s9(a.uname) + s9("") + struct.pack("<I", a.n_uname))
+    if a.reversion or a.reversion_as:
+        uname, n_uname = a.uname, a.n_uname
+        if a.reversion_as:
+            uname, n = a.reversion_as.split(":")
+            n_uname = int(n)
+        c.rpc(100, struct.pack("<I", 65536) + s9("9P2000.L"), tag=0xFFFF)
+        c.rpc(104, struct.pack("<II", 1, NOFID) + s9(uname) + s9("") + struct.pack("<I", n_uname))
     if a.op == "attach":
         return
     path = [p for p in a.args[0].split("/") if p]

@@ -41,14 +41,7 @@ refused() {
 		fail "$d: failed, but not with '$pat': $(cat "$work/out")"
 	fi
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	for _ in $(seq 100); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1))" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+source "$here/../lib.sh"
 
 useradd -M -N -g nogroup -s /usr/sbin/nologin "$u"
 certs=$work/certs

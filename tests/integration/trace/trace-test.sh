@@ -25,14 +25,7 @@ failures=0
 pass() { echo "ok   - $1"; }
 failed() { echo "FAIL - $1"; failures=$((failures + 1)); }
 check() { if "${@:2}"; then pass "$1"; else failed "$1"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1)).close()" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "$(realpath "$0")")/../lib.sh"
 # start_trace NAME TO_PORT [OPTIONS...]: runs the proxy in the background on a free port; sets
 # $tport and $tpid. Its trace goes to $work/NAME.log, its table to $work/NAME.table.
 start_trace() {

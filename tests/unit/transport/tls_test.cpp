@@ -78,6 +78,19 @@ class tls : public ::testing::Test {
     }).detach();
     return fut;
   }
+
+  // A client with `cfg` dialling the server as `host` must refuse it: certificate verify failed.
+  void expect_client_refuses(const tls_config& cfg, const char* host) {
+    auto srv = tls_relay::make(server_config(), true);
+    auto cli = tls_relay::make(cfg, false);
+    ASSERT_TRUE(srv && cli);
+    auto server_side = serve_one(**srv);
+    auto c = (*cli)->connect(dial(), host, 5s);
+    ASSERT_FALSE(c.has_value());
+    EXPECT_NE(c.error().message().find("certificate verify failed"), std::string::npos)
+        << c.error().message();
+    EXPECT_FALSE(server_side.get().has_value());
+  }
 };
 
 std::string read_n(int fd, std::size_t n) {
@@ -166,27 +179,11 @@ TEST_F(tls, a_certificate_from_another_ca_is_refused) {
 }
 
 TEST_F(tls, the_client_refuses_a_server_it_cannot_verify) {
-  auto srv = tls_relay::make(server_config(), true);
-  auto wrong_ca = tls_relay::make({f("alice.pem"), f("alice.key"), f("other-ca.pem")}, false);
-  ASSERT_TRUE(srv && wrong_ca);
-  auto server_side = serve_one(**srv);
-  auto c = (*wrong_ca)->connect(dial(), "localhost", 5s);
-  ASSERT_FALSE(c.has_value());
-  EXPECT_NE(c.error().message().find("certificate verify failed"), std::string::npos)
-      << c.error().message();
-  EXPECT_FALSE(server_side.get().has_value());
+  expect_client_refuses({f("alice.pem"), f("alice.key"), f("other-ca.pem")}, "localhost");
 }
 
 TEST_F(tls, the_client_checks_the_host_name) {
-  auto srv = tls_relay::make(server_config(), true);
-  auto cli = tls_relay::make(client_config("alice"), false);
-  ASSERT_TRUE(srv && cli);
-  auto server_side = serve_one(**srv);
-  auto c = (*cli)->connect(dial(), "not-the-server.example", 5s);
-  ASSERT_FALSE(c.has_value());
-  EXPECT_NE(c.error().message().find("certificate verify failed"), std::string::npos)
-      << c.error().message();
-  EXPECT_FALSE(server_side.get().has_value());
+  expect_client_refuses(client_config("alice"), "not-the-server.example");
 }
 
 TEST_F(tls, a_silent_peer_is_dropped_at_the_handshake_deadline) {
