@@ -495,8 +495,11 @@ class handler {
       if (s.name.find('/') != std::string_view::npos || s.name == "." || s.name == "..")
         return error(errno_code(EINVAL));
       if (!f.parent) return error(errno_code(EBUSY));
-      // stat(5): "it is an error to change the name to that of an existing file".
-      if (fs_.walk(cx_, *f.parent, s.name)) return error(errno_code(EEXIST));
+      // stat(5): "it is an error to change the name to that of an existing file". In 9P2000
+      // only: Linux's v9fs implements rename(2) with Twstat in 9P2000.u and relies on the
+      // server replacing the target, as QEMU's does (mv over a file would fail otherwise).
+      if (c_.dialect() == dialect::v2000 && fs_.walk(cx_, *f.parent, s.name))
+        return error(errno_code(EEXIST));
       auto ok = fs_.rename(cx_, *f.node, *f.parent, s.name);
       if (!ok) return error(ok.error());
     }

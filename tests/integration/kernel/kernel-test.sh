@@ -173,16 +173,18 @@ GUEST_FAILED=0
 IFS=, read -r -a dl <<<"$dialects"
 for d in "${dl[@]}"; do
 	case "$d" in
-	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=480 ;;
-	dotu) wl=workload-dotu.sh ver=9p2000.u sub=dotu big=16 links=yes tmo=240 ;;
-	9p2000) wl=workload-9p2000.sh ver=9p2000 sub=9p2000 big=16 links=no tmo=240 ;;
+	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=480 who= ;;
+	dotu) wl=workload-dotu.sh ver=9p2000.u sub=dotu big=16 links=yes tmo=240 who= ;;
+	# 9P2000 carries no numeric id: the kernel names the user by uname alone (default
+	# "nobody"), and a --trust-uname server acts as the user named. The workloads run as root.
+	9p2000) wl=workload-9p2000.sh ver=9p2000 sub=9p2000 big=16 links=no tmo=240 who=,uname=root ;;
 	*) echo "kernel-test: unknown dialect $d" >&2; exit 2 ;;
 	esac
 	echo "kernel-test: ===== $d ($ver) ====="
 	kill -0 "$server_pid" 2>/dev/null || { echo "kernel-test: server died; restarting"; start_server; }
 	t0=$(date +%s)
 	if "$here/run-guest.sh" --port "$port" --workload "$here/$wl" --timeout "$tmo" \
-		--mount-opts "version=$ver,msize=$msize,cache=none$mount_tail" \
+		--mount-opts "version=$ver,msize=$msize,cache=none$who$mount_tail" \
 		--log "$work/logs/guest-$d.log" "${cache_args[@]}"; then
 		g=PASS
 	else

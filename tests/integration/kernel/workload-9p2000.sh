@@ -26,7 +26,7 @@ t_no_symlink() {
 check "dialect really is 9P2000 (symlink refused by the client)" t_no_symlink
 check "create, read, append, write at offset, O_TRUNC" c_basic_io
 check "mkdir, rmdir (ENOTEMPTY), rm, rm -rf" c_mkdir_rm
-check "rename (in dir, over existing, across dirs, dir)" c_rename
+check "rename (in dir, over existing refused per stat(5), across dirs, dir)" c_rename noreplace
 check "listing a directory of 500 entries" c_listing 500
 check "cp -a of a tree (no symlink) + diff -r + tar back" c_cp_tree no
 check "16 MiB file: write, read back, sha256" c_bigfile 16

@@ -185,12 +185,21 @@ c_mkdir_rm() {
 	[ ! -e $W/d1 ] || fail "d1 still exists after rm -rf"
 }
 
+# c_rename [noreplace]: noreplace for plain 9P2000, where renaming onto a name must fail.
 c_rename() {
 	echo one >$W/r1 && echo two >$W/r2 && mkdir -p $W/rdir/sub || fail "setup"
 	mv $W/r1 $W/r1b || fail "rename in dir"
 	[ ! -e $W/r1 ] || fail "old name still there"
 	expect_eq "renamed content" "$(cat $W/r1b)" one || return 1
-	mv -f $W/r2 $W/r1b || fail "rename over existing file"
+	if [ "${1:-}" = noreplace ]; then
+		# Plain 9P2000 (stat(5)): renaming onto an existing name is an error; both stay.
+		mv -f $W/r2 $W/r1b 2>/dev/null && fail "rename over existing file succeeded"
+		expect_eq "existing file kept" "$(cat $W/r1b)" one || return 1
+		expect_eq "source kept" "$(cat $W/r2)" two || return 1
+		rm $W/r1b && mv $W/r2 $W/r1b || fail "rename onto a freed name"
+	else
+		mv -f $W/r2 $W/r1b || fail "rename over existing file"
+	fi
 	expect_eq "replaced content" "$(cat $W/r1b)" two || return 1
 	[ ! -e $W/r2 ] || fail "source of replacing rename still exists"
 	# Across directories (busybox mv falls back to copy+unlink on EXDEV,

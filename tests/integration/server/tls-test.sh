@@ -63,7 +63,9 @@ echo "top secret" >"$exp/secret"
 chmod 0600 "$exp/secret"
 
 port=$(free_port)
-"$ninep" serve --listen "tcp!127.0.0.1!$port" --listen "unix!$work/sock" \
+# A second tcp listener on another loopback address, which the certificate does not name.
+port2=$(free_port)
+"$ninep" serve --listen "tcp!127.0.0.1!$port" --listen "tcp!127.0.0.2!$port2" --listen "unix!$work/sock" \
 	--tls-cert "$certs/server.pem" --tls-key "$certs/server.key" \
 	--tls-client-ca "$certs/ca.pem" --tls-users "$work/users" \
 	--handshake-timeout-ms 2000 --log-level warn "$exp" 2>"$work/server.log" &
@@ -103,7 +105,7 @@ refused "the client refuses a server its CA did not sign" "certificate verify fa
 	"$ninep" ls --tls-cert "$certs/alice.pem" --tls-key "$certs/alice.key" \
 	--tls-ca "$certs/other-ca.pem" --timeout 10 "$addr" /
 refused "the client checks the server's name" "certificate verify failed" \
-	as alice ls "tcp!127.0.0.2!$port" /
+	as alice ls "tcp!127.0.0.2!$port2" /
 refused "plaintext 9P to a TLS listener gets nowhere" "ninep: ls" \
 	"$ninep" ls --timeout 10 "tcp!127.0.0.1!$port" /
 refused "a client's missing key file is named" "$certs/nope.key" \

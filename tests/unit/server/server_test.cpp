@@ -287,6 +287,17 @@ TEST_F(server_test, twstat_rename_onto_an_existing_name_fails) {
   as<Rwstat>(cl.rpc(Twstat{1, s}));
   EXPECT_TRUE(stdfs::exists(dir.path / "c"));
   EXPECT_FALSE(stdfs::exists(dir.path / "a"));
+
+  // 9P2000.u keeps rename(2)'s replacement: Linux's v9fs renames with Twstat there.
+  raw_client u(srv.addr);
+  u.handshake(dialect::v2000u);
+  as<Rwalk>(u.rpc(Twalk{0, 1, {"c"}}));
+  s.name = "b";
+  s.n_uid = s.n_gid = s.n_muid = 0xffffffff;
+  as<Rwstat>(u.rpc(Twstat{1, s}));
+  std::ifstream replaced(dir.path / "b");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(replaced)), {}), "aaa");
+  EXPECT_FALSE(stdfs::exists(dir.path / "c"));
 }
 
 TEST_F(server_test, dotu_hard_link_and_symlink_via_tcreate) {
