@@ -173,8 +173,8 @@ GUEST_FAILED=0
 IFS=, read -r -a dl <<<"$dialects"
 for d in "${dl[@]}"; do
 	case "$d" in
-	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=480 who= ;;
-	dotu) wl=workload-dotu.sh ver=9p2000.u sub=dotu big=16 links=yes tmo=240 who= ;;
+	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=900 who= ;;
+	dotu) wl=workload-dotu.sh ver=9p2000.u sub=dotu big=16 links=yes tmo=420 who= ;;
 	# 9P2000 carries no numeric id: the kernel names the user by uname alone (default
 	# "nobody"), and a --trust-uname server acts as the user named. The workloads run as root.
 	9p2000) wl=workload-9p2000.sh ver=9p2000 sub=9p2000 big=16 links=no tmo=240 who=,uname=root ;;
