@@ -173,7 +173,7 @@ GUEST_FAILED=0
 IFS=, read -r -a dl <<<"$dialects"
 for d in "${dl[@]}"; do
 	case "$d" in
-	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=900 who= ;;
+	dotl) wl=workload-dotl.sh ver=9p2000.L sub=dotl big=64 links=yes tmo=1080 who= ;;
 	dotu) wl=workload-dotu.sh ver=9p2000.u sub=dotu big=16 links=yes tmo=420 who= ;;
 	# 9P2000 carries no numeric id: the kernel names the user by uname alone (default
 	# "nobody"), and a --trust-uname server acts as the user named. The workloads run as root.
