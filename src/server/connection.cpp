@@ -379,9 +379,14 @@ void connection::finish(request* r) {
 }
 
 void connection::start(request* r) {
-  sh_.workers.submit(work_, r, [r] {
-    if (execute(*r)) r->conn->complete(r);
-  });
+  // The job counts as work of the connection's loop until it has handed its result back, so
+  // the loop's run() cannot return in between: a completion posted to a loop that has ended
+  // would never run, and the request's reference to its connection would keep both alive.
+  sh_.workers.submit(work_, r,
+                     [r, loop_busy = asio::prefer(sock_.get_executor(),
+                                                  asio::execution::outstanding_work.tracked)] {
+                       if (execute(*r)) r->conn->complete(r);
+                     });
 }
 
 void connection::complete(request* r) {
