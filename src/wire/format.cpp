@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <ninep/wire/codec.hpp>
 #include <ninep/wire/format.hpp>
@@ -30,24 +31,34 @@ std::size_t utf8_length(std::string_view s) noexcept {
   return n;
 }
 
-// A double-quoted string, one line, valid UTF-8: control characters and bytes that are not
-// well-formed UTF-8 (peers send any bytes; payload previews are binary) are written as \xNN.
+// True for a well-formed character that some readers take as a line end or control: C1
+// controls (U+0080..U+009F, with NEL) and U+2028/U+2029.
+bool unicode_control(std::string_view s, std::size_t n) {
+  auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  return (n == 2 && b(0) == 0xc2 && b(1) < 0xa0) ||
+         (n == 3 && b(0) == 0xe2 && b(1) == 0x80 && (b(2) == 0xa8 || b(2) == 0xa9));
+}
+
+// A double-quoted string, one line for any reader, valid UTF-8: control characters (C0, DEL,
+// C1, U+2028/U+2029) and bytes that are not well-formed UTF-8 (peers send any bytes; payload
+// previews are binary) are written as \xNN, one per byte.
 void quoted(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
   while (!s.empty()) {
     char c = s[0];
     auto u = static_cast<unsigned char>(c);
-    std::size_t n = utf8_length(s);
+    std::size_t n = utf8_length(s);  // 0: not well-formed
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
-    } else if (n == 0 || u < 0x20 || u == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", u);
-      n = 1;
+    } else if (n == 0 || u < 0x20 || u == 0x7f || unicode_control(s, n)) {
+      n = std::max<std::size_t>(n, 1);
+      for (std::size_t i = 0; i < n; ++i)
+        fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned char>(s[i]));
     } else {
       out.append(s.substr(0, n));
     }
-    s.remove_prefix(n == 0 ? 1 : n);
+    s.remove_prefix(n);
   }
   out.push_back('"');
 }
