@@ -21,6 +21,7 @@
 #include <ninep/fs/local.hpp>
 #include <ninep/server/users.hpp>
 #include <ninep/wire/dotl.hpp>
+#include <ninep/wire/types.hpp>
 #include <optional>
 #include <unordered_map>
 
@@ -78,7 +79,7 @@ using detail::fail_with;
 using detail::proc_path;
 using detail::retry_eintr;
 using detail::unique_fd;
-using detail::valid_name;
+using wire::valid_name;
 
 /// One file reached by walk: its O_PATH|O_NOFOLLOW descriptor (immutable) and, for remove and
 /// rename, where we last knew it to be (guarded by mu). Shared by nodes (clone, and walks of
@@ -280,7 +281,7 @@ result<void> still_named(const entry& dir, const std::string& name, const entry&
 /// member) is ignored: the file keeps the group the host gave it, as on a local filesystem
 /// when a process is not allowed to choose.
 result<void> apply_gid(int fd, std::uint32_t gid, gid_t current) {
-  if (gid == 0xffffffff || gid == current) return {};
+  if (gid == wire::no_id || gid == current) return {};
   if (fchownat(fd, "", static_cast<uid_t>(-1), gid, AT_EMPTY_PATH) != 0 && errno != EPERM) {
     return fail_errno();
   }
@@ -432,7 +433,7 @@ struct local_fs::state {
   auto as_user(const server::context& cx, F&& f) -> decltype(f()) {
     detail::identity_scope scope;
     const server::user& u = cx.user;
-    const bool own = u.uid == 0xffffffff && u.name.empty();
+    const bool own = u.uid == wire::no_id && u.name.empty();
     if (config.multiuser && !own) {
       auto full = users.complete(u);
       if (!full) return fail(full.error());

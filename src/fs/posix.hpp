@@ -58,12 +58,6 @@ inline tl::unexpected<std::error_code> fail_errno() noexcept { return fail(errno
 /// `e` as an error result.
 inline tl::unexpected<std::error_code> fail_with(int e) noexcept { return fail(errno_code(e)); }
 
-/// A single path element we may hand to an *at() call: not "", ".", "..", no '/' or NUL.
-inline bool valid_name(std::string_view n) noexcept {
-  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
-         n.find('\0') == std::string_view::npos;
-}
-
 /// Retries `f` while it fails with EINTR.
 template <class F>
 auto retry_eintr(F f) noexcept {

@@ -20,13 +20,6 @@ namespace {
 constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Busy-polls that find nothing in a row before a connection is no longer polled.
 constexpr int max_poll_misses = 3;
-// Rread/Rreaddir: size[4] type[1] tag[2] count[4].
-constexpr std::uint32_t rread_header = 11;
-
-bool valid_name(std::string_view n) noexcept {
-  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
-         n.find('\0') == std::string_view::npos;
-}
 
 }  // namespace
 
@@ -60,8 +53,7 @@ void shared::log(log_level l, std::string_view msg) const {
   if (opts.log) {
     opts.log(l, msg);
   } else {
-    static constexpr const char* names[] = {"error", "warn", "info", "debug", "trace"};
-    fmt::print(stderr, "ninep: {}: {}\n", names[static_cast<int>(l)], msg);
+    fmt::print(stderr, "ninep: {}: {}\n", log_level_name(l), msg);
   }
 }
 
@@ -400,14 +392,13 @@ bool connection::version(request& r) {
   // version(5): a new Tversion aborts everything; clunk every fid.
   for (auto& [tag, other] : inflight_) other->stop.request_stop();
   fids_.clear();
+  // version(5): "9P2000.L..." and "9P2000.u..." choose those dialects; any other "9P2000.x"
+  // is answered with plain 9P2000.
   std::string_view v = t.version;
   std::string_view reply = "unknown";
-  if (v.starts_with("9P2000.L")) {
-    dialect_ = wire::dialect::v2000L, reply = "9P2000.L";
-  } else if (v.starts_with("9P2000.u")) {
-    dialect_ = wire::dialect::v2000u, reply = "9P2000.u";
-  } else if (v == "9P2000" || v.starts_with("9P2000.")) {
-    dialect_ = wire::dialect::v2000, reply = "9P2000";
+  if (v == "9P2000" || v.starts_with("9P2000.")) {
+    dialect_ = wire::dialect_of(v.substr(0, 8)).value_or(wire::dialect::v2000);
+    reply = wire::version_string(dialect_);
   }
   // Clamp to the client's msize, never raise it; refuse sizes too small to carry an I/O header.
   std::uint32_t m = std::min(t.msize, sh_.opts.max_msize);
@@ -537,12 +528,12 @@ void connection::dispatch(request* r) {
     if (!ec) creates = f;
   };
   auto name_ok = [&](std::string_view n) {
-    if (!ec && !valid_name(n)) ec = errno_code(EINVAL);
+    if (!ec && !wire::valid_name(n)) ec = errno_code(EINVAL);
   };
   auto closed_file = [&](const fid_ptr& f) {
     if (!ec && (f->open || f->kind != fid_state::kind::file)) ec = errno_code(EBADF);
   };
-  const std::uint32_t io_max = msize_ - rread_header;
+  const std::uint32_t io_max = msize_ - wire::rread_header_size;
   std::visit(
       [&]<class M>(M& m) {
         using namespace wire;
@@ -566,7 +557,7 @@ void connection::dispatch(request* r) {
           if (!ec && r->f1->kind != fid_state::kind::file) ec = errno_code(EBADF);
           // An empty name is left to the handler, which says why it fails (go-p9p walks "").
           for (auto n : m.wnames)
-            if (!ec && n != ".." && !n.empty() && !valid_name(n)) ec = errno_code(EINVAL);
+            if (!ec && n != ".." && !n.empty() && !wire::valid_name(n)) ec = errno_code(EINVAL);
         } else if constexpr (std::is_same_v<M, Tlopen> || std::is_same_v<M, Topen>) {
           need(m.fid, r->f1);
           closed_file(r->f1);

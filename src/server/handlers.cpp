@@ -25,7 +25,6 @@ namespace ninep::server::detail {
 namespace {
 
 using namespace wire;
-constexpr std::uint32_t rread_header = 11;
 
 /// Host open(2) flags from P9_DOTL_* wire flags. Never passed through raw: the values differ
 /// between architectures. O_CREAT, O_NOCTTY, O_ASYNC and O_DIRECT are dropped (QEMU does too).
@@ -242,7 +241,7 @@ class handler {
       credential = r_.f2->extra->auth;
     }
     attach_request a{m.uname,
-                     c_.dialect() == dialect::v2000 ? 0xffffffff : m.n_uname,
+                     c_.dialect() == dialect::v2000 ? no_id : m.n_uname,
                      c_.peer_credentials(),
                      r_.proven,
                      r_.f2 ? &credential : nullptr,
@@ -340,7 +339,7 @@ class handler {
       // (for directories) opened, so the fid ends up on the new file as create(5) says.
       result<qid> made = fail(errno_code(EINVAL));
       if (m.perm & dm::dir) {
-        made = fs_.mkdir(cx_, dir, m.name, perm, 0xffffffff);
+        made = fs_.mkdir(cx_, dir, m.name, perm, no_id);
       } else if (c_.dialect() != dialect::v2000u) {
         made = fail(errno_code(EOPNOTSUPP));
       } else if (m.perm & dm::link) {
@@ -348,17 +347,17 @@ class handler {
         auto ok = fs_.link(cx_, dir, *r_.f2->node, m.name);
         made = ok ? result<qid>(r_.f2->qid) : fail(ok.error());
       } else if (m.perm & dm::symlink) {
-        made = fs_.symlink(cx_, dir, m.name, m.extension, 0xffffffff);
+        made = fs_.symlink(cx_, dir, m.name, m.extension, no_id);
       } else if (m.perm & (dm::namedpipe | dm::socket)) {
         made = fs_.mknod(cx_, dir, m.name, perm | ((m.perm & dm::socket) ? S_IFSOCK : S_IFIFO), 0,
-                         0, 0xffffffff);
+                         0, no_id);
       } else {
         char kind = 0;
         unsigned maj = 0, min = 0;
         if (std::sscanf(std::string(m.extension).c_str(), "%c %u %u", &kind, &maj, &min) == 3 &&
             (kind == 'c' || kind == 'b'))
           made = fs_.mknod(cx_, dir, m.name, perm | (kind == 'c' ? S_IFCHR : S_IFBLK), maj, min,
-                           0xffffffff);
+                           no_id);
       }
       if (!made) return error(made.error());
       auto w = fs_.walk(cx_, dir, m.name);
@@ -375,7 +374,7 @@ class handler {
       r_.result->open = opened;
       return reply(Rcreate{w->qid, iounit(unit)});
     }
-    auto c = fs_.create(cx_, dir, m.name, flags, perm, 0xffffffff);
+    auto c = fs_.create(cx_, dir, m.name, flags, perm, no_id);
     if (!c) return error(c.error());
     install_created(std::move(c->node), c->qid, flags, m.name, (m.mode & 0x40) != 0);
     reply(Rcreate{c->qid, iounit(c->iounit)});
@@ -461,7 +460,7 @@ class handler {
     const wire::stat& s = m.stat;
     set_attr sa;
     // wstat(5): ~0 and "" mean "don't touch".
-    if (s.mode != 0xffffffff) {
+    if (s.mode != no_id) {
       sa.valid |= dotl::setattr_mode;
       sa.mode = s.mode & 07777;
     }
@@ -469,16 +468,16 @@ class handler {
       sa.valid |= dotl::setattr_size;
       sa.size = s.length;
     }
-    if (s.mtime != 0xffffffff) {
+    if (s.mtime != no_id) {
       sa.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
       sa.mtime_sec = s.mtime;
     }
-    if (s.atime != 0xffffffff) {
+    if (s.atime != no_id) {
       sa.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
       sa.atime_sec = s.atime;
     }
     std::optional<std::uint32_t> gid;
-    if (c_.dialect() == dialect::v2000u && s.n_gid != 0xffffffff)
+    if (c_.dialect() == dialect::v2000u && s.n_gid != no_id)
       gid = s.n_gid;
     else if (!s.gid.empty())
       gid = id_of(s.gid, true);
@@ -761,7 +760,7 @@ class handler {
 
   std::uint32_t iounit(std::uint32_t backend) const {
     // The kernel sizes its I/O by iounit: offer full msize unless the backend insists.
-    std::uint32_t max = c_.msize() - rread_header - 13;
+    std::uint32_t max = c_.msize() - wire::rread_header_size - 13;
     return backend == 0 ? max : std::min(backend, max);
   }
   void reply_data(std::span<const std::byte> data) {

@@ -13,8 +13,6 @@
 namespace ninep::server::detail {
 namespace {
 
-constexpr std::uint32_t none = 0xffffffff;
-
 struct munge_ctx_deleter {
   void operator()(munge_ctx_t c) const noexcept { munge_ctx_destroy(c); }
 };
@@ -46,12 +44,12 @@ result<std::uint32_t> munge_uid(const std::string& cred, const std::string& sock
 
 /// The user an attach names: n_uname when given, else uname.
 result<user> named(user_db& db, const attach_request& a, std::string& why) {
-  auto u = a.n_uname != none ? db.by_uid(a.n_uname) : db.by_name(a.uname);
+  auto u = a.n_uname != wire::no_id ? db.by_uid(a.n_uname) : db.by_name(a.uname);
   if (!u) why = fmt::format("attach names unknown user \"{}\"", a.uname);
   return u;
 }
 
-bool names_someone(const attach_request& a) { return a.n_uname != none || !a.uname.empty(); }
+bool names_someone(const attach_request& a) { return a.n_uname != wire::no_id || !a.uname.empty(); }
 
 }  // namespace
 

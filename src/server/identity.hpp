@@ -6,6 +6,7 @@
 #include <ninep/core/result.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/server/users.hpp>
+#include <ninep/wire/types.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,8 +35,8 @@ struct peer_info {
 /// One Tattach, with what the connection knows.
 struct attach_request {
   std::string_view uname;
-  std::uint32_t n_uname = 0xffffffff;  ///< 0xffffffff: none (or 9P2000)
-  const peer_cred* peer = nullptr;     ///< the unix-socket peer, if any
+  std::uint32_t n_uname = wire::no_id;  ///< none (or 9P2000)
+  const peer_cred* peer = nullptr;      ///< the unix-socket peer, if any
   /// The uid this connection proved before (MUNGE), kept across Tversion.
   std::optional<std::uint32_t> proven;
   const std::string* credential = nullptr;  ///< what was written to the afid, if one was given

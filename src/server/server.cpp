@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -18,6 +19,20 @@
 #include "connection.hpp"
 
 namespace ninep::server {
+
+namespace {
+constexpr std::array<std::string_view, 5> level_names = {"error", "warn", "info", "debug", "trace"};
+}  // namespace
+
+std::string_view log_level_name(log_level l) noexcept {
+  return level_names.at(static_cast<std::size_t>(l));
+}
+
+std::optional<log_level> log_level_of(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < level_names.size(); ++i)
+    if (name == level_names[i]) return static_cast<log_level>(i);
+  return std::nullopt;
+}
 
 using detail::connection;
 

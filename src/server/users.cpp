@@ -8,6 +8,7 @@
 #include <charconv>
 #include <ninep/core/error.hpp>
 #include <ninep/server/users.hpp>
+#include <ninep/wire/types.hpp>
 #include <vector>
 
 namespace ninep::server {
@@ -97,13 +98,13 @@ result<user> user_db::by_name(std::string_view name) {
   if (name.empty()) return fail(errno_code(EPERM));
   std::uint32_t v = 0;
   auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
-  if (ec == std::errc() && p == name.data() + name.size() && v != 0xffffffff) return by_uid(v);
+  if (ec == std::errc() && p == name.data() + name.size() && v != wire::no_id) return by_uid(v);
   return lookup("@" + std::string(name), 0, name);
 }
 
 result<user> user_db::complete(const user& u) {
-  if (u.gid != 0xffffffff) return u;
-  auto r = u.uid != 0xffffffff ? by_uid(u.uid) : by_name(u.name);
+  if (u.gid != wire::no_id) return u;
+  auto r = u.uid != wire::no_id ? by_uid(u.uid) : by_name(u.name);
   if (!r) return r;
   r->aname = u.aname;
   return r;

@@ -13,8 +13,6 @@
 namespace ninep::synth {
 namespace {
 
-constexpr std::array<std::string_view, 5> level_names = {"error", "warn", "info", "debug", "trace"};
-
 class null_file final : public file {
  public:
   null_file() : file(0666) {}
@@ -81,24 +79,21 @@ std::shared_ptr<dir> make_ctl_tree(const server::counters& stats,
                }));
 
   auto level = std::make_shared<std::atomic<int>>(static_cast<int>(initial));
-  (void)d->add("loglevel",
-               ctl_file(
-                   [level, set_level = std::move(set_level)](const context&,
-                                                             std::string_view cmd) -> result<void> {
-                     cmd = trim(cmd);
-                     for (std::size_t i = 0; i < level_names.size(); ++i) {
-                       if (cmd != level_names[i]) continue;
-                       if (set_level) set_level(static_cast<server::log_level>(i));
-                       level->store(static_cast<int>(i));
-                       return {};
-                     }
-                     return fail(errno_code(EINVAL));
-                   },
-                   [level](const context&) {
-                     return std::string(level_names[static_cast<std::size_t>(level->load())]) +
-                            "\n";
-                   },
-                   0644));
+  (void)d->add("loglevel", ctl_file(
+                               [level, set_level = std::move(set_level)](
+                                   const context&, std::string_view cmd) -> result<void> {
+                                 auto l = server::log_level_of(trim(cmd));
+                                 if (!l) return fail(errno_code(EINVAL));
+                                 if (set_level) set_level(*l);
+                                 level->store(static_cast<int>(*l));
+                                 return {};
+                               },
+                               [level](const context&) {
+                                 return std::string(server::log_level_name(
+                                            static_cast<server::log_level>(level->load()))) +
+                                        "\n";
+                               },
+                               0644));
   return d;
 }
 

@@ -6,6 +6,7 @@
 #include <ninep/core/error.hpp>
 #include <ninep/synth/files.hpp>
 #include <ninep/synth/node.hpp>
+#include <ninep/wire/types.hpp>
 
 namespace ninep::synth {
 namespace {
@@ -19,11 +20,6 @@ std::pair<std::uint64_t, std::uint64_t> now() {
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
   return {static_cast<std::uint64_t>(ns / 1000000000), static_cast<std::uint64_t>(ns % 1000000000)};
-}
-
-bool valid_name(std::string_view n) {
-  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
-         n.find('\0') == std::string_view::npos;
 }
 
 // A handle that forwards to its file: the default for stateless files.
@@ -154,7 +150,7 @@ std::shared_ptr<dir> dir::make_writable(std::uint32_t perm) {
 }
 
 result<void> dir::add(std::string_view name, std::shared_ptr<entry> e) {
-  if (!e || !valid_name(name)) return fail(errno_code(EINVAL));
+  if (!e || !wire::valid_name(name)) return fail(errno_code(EINVAL));
   std::lock_guard l(children_mu_);
   if (children_.contains(name)) return fail(errno_code(EEXIST));
   {
@@ -217,7 +213,7 @@ result<std::shared_ptr<dir>> dir::make_dir(const context&, std::string_view) {
 }
 
 result<void> dir::rename(dir& from, std::string_view from_name, dir& to, std::string_view to_name) {
-  if (!valid_name(to_name)) return fail(errno_code(EINVAL));
+  if (!wire::valid_name(to_name)) return fail(errno_code(EINVAL));
   // Moving a directory under itself would detach a loop from the tree.
   std::shared_ptr<entry> moving = from.find(from_name);
   if (!moving) return fail(errno_code(ENOENT));

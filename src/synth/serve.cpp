@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <charconv>
-#include <map>
 #include <ninep/synth/serve.hpp>
 #include <ninep/transport/address.hpp>
 #include <string>
@@ -26,12 +25,6 @@ void usage(const char* prog, std::string_view default_listen) {
 int serve_main(int argc, char** argv, std::shared_ptr<server::filesystem> fs,
                std::string_view default_listen,
                const std::function<void(server::file_server&)>& ready) {
-  static const std::map<std::string, server::log_level, std::less<>> levels = {
-      {"error", server::log_level::error},
-      {"warn", server::log_level::warn},
-      {"info", server::log_level::info},
-      {"debug", server::log_level::debug},
-      {"trace", server::log_level::trace}};
   std::vector<std::string> listen;
   server::options opts;
   for (int i = 1; i < argc; ++i) {
@@ -51,9 +44,9 @@ int serve_main(int argc, char** argv, std::shared_ptr<server::filesystem> fs,
     if (take("--listen") || take("-l")) {
       listen.emplace_back(value);
     } else if (take("--log-level")) {
-      auto it = levels.find(value);
-      if (it == levels.end()) return usage(argv[0], default_listen), 2;
-      opts.level = it->second;
+      auto l = server::log_level_of(value);
+      if (!l) return usage(argv[0], default_listen), 2;
+      opts.level = *l;
     } else if (take("--workers")) {
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), opts.workers);
       if (ec != std::errc() || opts.workers == 0) return usage(argv[0], default_listen), 2;

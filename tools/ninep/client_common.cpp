@@ -50,9 +50,8 @@ void add_client_options(CLI::App& app, client_args& a) {
 
 client::options session_options(const client_args& a) {
   client::options o;
-  if (a.dialect == "9P2000.L" || a.dialect == "L") o.dialect = wire::dialect::v2000L;
-  if (a.dialect == "9P2000.u" || a.dialect == "u") o.dialect = wire::dialect::v2000u;
-  if (a.dialect == "9P2000") o.dialect = wire::dialect::v2000;
+  // "L" and "u" are short for "9P2000.L" and "9P2000.u"; "auto" (none) lets the server choose.
+  o.dialect = wire::dialect_of(a.dialect.size() == 1 ? "9P2000." + a.dialect : a.dialect);
   o.msize = a.msize;
   o.uname = a.uname;
   if (o.uname.empty()) {

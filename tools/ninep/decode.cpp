@@ -71,12 +71,6 @@ std::vector<std::byte> parse_hex(const std::string& text, std::size_t& error_at)
   return out;
 }
 
-std::optional<wire::dialect> dialect_of_version(std::string_view v) {
-  for (auto d : {wire::dialect::v2000, wire::dialect::v2000u, wire::dialect::v2000L})
-    if (v == wire::version_string(d)) return d;
-  return std::nullopt;
-}
-
 int run_decode(const decode_options& o) {
   auto text = read_input(o.input);
   if (!text) {
@@ -97,7 +91,7 @@ int run_decode(const decode_options& o) {
   }
 
   const bool autodetect = o.dialect == "auto";
-  wire::dialect d = autodetect ? wire::dialect::v2000 : *dialect_of_version(o.dialect);
+  wire::dialect d = autodetect ? wire::dialect::v2000 : *wire::dialect_of(o.dialect);
   std::span<const std::byte> rest(bytes);
   std::size_t offset = 0;
   while (!rest.empty()) {
@@ -114,7 +108,7 @@ int run_decode(const decode_options& o) {
       // A Tversion starts a new session; its Rversion names the dialect of what follows.
       if (std::holds_alternative<wire::Tversion>(m->body)) d = wire::dialect::v2000;
       if (const auto* v = std::get_if<wire::Rversion>(&m->body)) {
-        d = dialect_of_version(v->version).value_or(wire::dialect::v2000);
+        d = wire::dialect_of(v->version).value_or(wire::dialect::v2000);
         fmt::print("dialect {}\n", wire::version_string(d));
       }
     }

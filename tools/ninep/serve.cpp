@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <map>
 #include <ninep/core/error.hpp>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/cert_map.hpp>
@@ -183,13 +182,7 @@ int run_serve(serve_options& o) {
     fmt::print(stderr, "ninep serve: {}\n", fs.error().message());
     return 1;
   }
-  static const std::map<std::string, server::log_level> levels = {
-      {"error", server::log_level::error},
-      {"warn", server::log_level::warn},
-      {"info", server::log_level::info},
-      {"debug", server::log_level::debug},
-      {"trace", server::log_level::trace}};
-  o.srv.level = o.debug ? server::log_level::trace : levels.at(o.log_level);
+  o.srv.level = o.debug ? server::log_level::trace : *server::log_level_of(o.log_level);
   o.srv.frame_timeout = std::chrono::milliseconds(o.frame_timeout_ms);
   o.srv.handshake_timeout = std::chrono::milliseconds(o.handshake_timeout_ms);
   o.srv.poll_window = std::chrono::microseconds(o.poll_us);
@@ -359,7 +352,12 @@ const bool registered = register_command(
           ->check(CLI::Range(0u, 10000u));
       app.add_option("--log-level", o->log_level, "error, warn, info, debug or trace")
           ->capture_default_str()
-          ->check(CLI::IsMember({"error", "warn", "info", "debug", "trace"}));
+          ->check(CLI::IsMember([] {
+            std::vector<std::string> names;
+            for (int l = 0; l <= static_cast<int>(server::log_level::trace); ++l)
+              names.emplace_back(server::log_level_name(static_cast<server::log_level>(l)));
+            return names;
+          }()));
       app.add_flag("-d,--debug", o->debug, "Print every message both ways (log level trace)");
       return [o] { return run_serve(*o); };
     });

@@ -343,8 +343,7 @@ class conversation {
     print(requests, *m, f.size(), latency, note);
     // Rversion decides how the rest of the conversation decodes.
     if (const auto* v = std::get_if<wire::Rversion>(&m->body)) {
-      for (auto d : {wire::dialect::v2000, wire::dialect::v2000u, wire::dialect::v2000L})
-        if (v->version == wire::version_string(d)) dialect_ = d;
+      if (auto d = wire::dialect_of(v->version)) dialect_ = *d;
       msize_ = v->msize;
     }
   }

@@ -34,11 +34,11 @@ namespace ninep::server {
 /// from (never simply the name the client sent; see docs/man/ninep-serve.md, SECURITY).
 /// The server fills every field. A backend that acts on the host acts as exactly this identity.
 struct user {
-  std::string name;                ///< the user's name (from the host's database when known)
-  std::uint32_t uid = 0xffffffff;  ///< 0xffffffff with an empty name: the server's own identity
-  std::string aname;               ///< aname of Tattach
-  /// Primary group; 0xffffffff: not resolved (a backend looks uid or name up itself).
-  std::uint32_t gid = 0xffffffff;
+  std::string name;                 ///< the user's name (from the host's database when known)
+  std::uint32_t uid = wire::no_id;  ///< no_id with an empty name: the server's own identity
+  std::string aname;                ///< aname of Tattach
+  /// Primary group; no_id: not resolved (a backend looks uid or name up itself).
+  std::uint32_t gid = wire::no_id;
   std::vector<std::uint32_t> groups{};  ///< supplementary groups (with gid among them)
 };
 

@@ -12,6 +12,7 @@
 #include <ninep/server/filesystem.hpp>
 #include <ninep/transport/address.hpp>
 #include <ninep/transport/tls.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@ namespace ninep::server {
 
 /// Log levels, most severe first.
 enum class log_level { error, warn, info, debug, trace };
+/// A level's name: "error", "warn", "info", "debug" or "trace".
+std::string_view log_level_name(log_level l) noexcept;
+/// The level called `name` (as log_level_name spells it); nullopt for any other string.
+std::optional<log_level> log_level_of(std::string_view name) noexcept;
 
 /// Where the server's log lines go; injected, never global. Called from any thread.
 using log_sink = std::function<void(log_level, std::string_view)>;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -23,6 +24,11 @@ inline constexpr std::size_t header_size = 7;
 /// Plan 9's IOHDRSZ; the largest is Twrite: size[4] type[1] tag[2] fid[4] offset[8] count[4],
 /// 23 bytes, which Plan 9 rounds up to 24.
 inline constexpr std::size_t io_header_size = 24;
+/// Bytes of an Rread or Rreaddir before its data: size[4] type[1] tag[2] count[4].
+inline constexpr std::uint32_t rread_header_size = 11;
+/// "No numeric id": n_uname, n_gid and uid/gid fields without a value (9P2000.u/.L; 9P2000 has
+/// only names). Also wstat(5)'s "don't touch" for a 32-bit stat field.
+inline constexpr std::uint32_t no_id = 0xffffffff;
 /// At most this many names in a Twalk and qids in an Rwalk (walk(5)).
 inline constexpr std::size_t max_welem = 16;
 /// The smallest msize the Linux client accepts.
@@ -45,6 +51,19 @@ constexpr std::string_view version_string(dialect d) noexcept {
     default:
       return "9P2000";
   }
+}
+
+/// The dialect whose version string is exactly `version` ("9P2000", "9P2000.u", "9P2000.L").
+constexpr std::optional<dialect> dialect_of(std::string_view version) noexcept {
+  for (dialect d : {dialect::v2000, dialect::v2000u, dialect::v2000L})
+    if (version == version_string(d)) return d;
+  return std::nullopt;
+}
+
+/// A file name that a Twalk element, Tcreate or link may carry: not "", "." or "..", no '/' or NUL.
+constexpr bool valid_name(std::string_view n) noexcept {
+  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string_view::npos &&
+         n.find('\0') == std::string_view::npos;
 }
 
 /// qid.type bits (intro(5)).

@@ -48,8 +48,9 @@ TEST_F(server_test, version_negotiation) {
   struct {
     std::string_view ask;
     std::string_view want;
-  } cases[] = {{"9P2000.L", "9P2000.L"}, {"9P2000.u", "9P2000.u"}, {"9P2000", "9P2000"},
-               {"9P2000.X", "9P2000"},   {"9P1999", "unknown"},    {"", "unknown"}};
+  } cases[] = {{"9P2000.L", "9P2000.L"},   {"9P2000.u", "9P2000.u"}, {"9P2000", "9P2000"},
+               {"9P2000.X", "9P2000"},     {"9P1999", "unknown"},    {"", "unknown"},
+               {"9P2000.L.x", "9P2000.L"}, {"9P2000.", "9P2000"},    {"9P2000x", "unknown"}};
   for (auto c : cases) {
     raw_client cl(srv.addr);
     auto r = cl.rpc(Tversion{8192, c.ask}, notag);
@@ -61,6 +62,15 @@ TEST_F(server_test, version_negotiation) {
   raw_client big(srv.addr);
   auto r = big.rpc(Tversion{64u << 20, "9P2000.L"}, notag);
   EXPECT_EQ(as<Rversion>(r).msize, 1u << 20) << "never raised above the server's maximum";
+}
+
+TEST(log_level, names_round_trip) {
+  for (auto l : {server::log_level::error, server::log_level::warn, server::log_level::info,
+                 server::log_level::debug, server::log_level::trace})
+    EXPECT_EQ(server::log_level_of(server::log_level_name(l)), l);
+  EXPECT_EQ(server::log_level_name(server::log_level::warn), "warn");
+  EXPECT_EQ(server::log_level_of("warning"), std::nullopt);
+  EXPECT_EQ(server::log_level_of(""), std::nullopt);
 }
 
 TEST_F(server_test, request_before_version_is_refused) {

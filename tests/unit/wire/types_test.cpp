@@ -54,5 +54,20 @@ TEST(types, qid_and_payload_equality) {
   EXPECT_NE(payload{x}, payload{std::span(y).first(1)});
 }
 
+TEST(types, dialect_of_is_exact_and_inverts_version_string) {
+  for (dialect d : {dialect::v2000, dialect::v2000u, dialect::v2000L})
+    EXPECT_EQ(dialect_of(version_string(d)), d);
+  for (std::string_view v : {"", "9P2000.", "9P2000.l", "9P2000.L ", "9P2000.U", "unknown"})
+    EXPECT_EQ(dialect_of(v), std::nullopt) << v;
+}
+
+TEST(types, valid_name) {
+  using namespace std::string_view_literals;
+  for (std::string_view n : {"a"sv, "..."sv, ".a"sv, "a b"sv, "caf\xc3\xa9"sv})
+    EXPECT_TRUE(valid_name(n)) << n;
+  for (std::string_view n : {""sv, "."sv, ".."sv, "a/b"sv, "/"sv, "a\0b"sv})
+    EXPECT_FALSE(valid_name(n)) << n;
+}
+
 }  // namespace
 }  // namespace ninep::wire
