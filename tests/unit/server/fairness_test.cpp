@@ -74,26 +74,24 @@ TEST(server_fairness, trickled_frame_is_cut_off_from_its_first_byte) {
   constexpr int n = 4;
   std::vector<std::unique_ptr<raw_client>> slow;
   for (int i = 0; i < n; ++i) slow.push_back(std::make_unique<raw_client>(srv.addr));
-  std::vector<clock_type::duration> cut(n, clock_type::duration::max());
-  const auto t0 = clock_type::now();
+  std::vector<bool> cut(n, false);
   // One byte every 60 ms: each gap is far under the timeout, the whole frame (1.2 s) far over.
   for (std::size_t b = 0; b < frame.size(); ++b) {
     for (int i = 0; i < n; ++i) {
-      if (cut[i] != clock_type::duration::max()) continue;
+      if (cut[i]) continue;
       try {
         slow[i]->send_bytes(std::span(frame).subspan(b, 1));
       } catch (const std::runtime_error&) {
-        cut[i] = clock_type::now() - t0;
+        cut[i] = true;  // the server closed it: no more bytes to send
       }
     }
     if (b == 8) good_client_round(srv.addr, "f");  // served meanwhile
     std::this_thread::sleep_for(60ms);
   }
   for (int i = 0; i < n; ++i) {
+    // Cut off before the frame completed (at about 1.26 s) or it would have been answered: no
+    // bound on when, which a loaded machine would make flaky.
     EXPECT_TRUE(slow[i]->closed_by_peer()) << "connection " << i << " was answered, not cut off";
-    if (cut[i] != clock_type::duration::max()) {
-      EXPECT_LT(cut[i], 1100ms) << "cut off late";
-    }
   }
   EXPECT_LT(good_client_round(srv.addr, "f"), 5s);
 }
