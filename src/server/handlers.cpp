@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Request handlers: run on worker threads, turn each message into filesystem calls, and encode
 // the reply. 9P2000 and 9P2000.u requests are mapped onto the same (9P2000.L-shaped) backend
-// operations, so a backend is written once for all dialects.
+// operations, so a backend is written once for all dialects; the conversions that takes are in
+// compat.cpp.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
-#include <charconv>
-#include <chrono>
 #include <cstring>
 #include <ninep/core/error.hpp>
 #include <ninep/wire/dotl.hpp>
@@ -19,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "compat.hpp"
 #include "connection.hpp"
 
 namespace ninep::server::detail {
@@ -44,151 +41,6 @@ int open_flags_from_dotl(std::uint32_t f) noexcept {
   return o;
 }
 
-/// Host open(2) flags from a 9P2000 open mode byte (open(5)).
-int open_flags_from_mode(std::uint8_t mode) noexcept {
-  int o = 0;
-  switch (mode & 3) {
-    case 1:
-      o = O_WRONLY;
-      break;
-    case 2:
-      o = O_RDWR;
-      break;
-    default:
-      o = O_RDONLY;
-      break;  // OREAD and OEXEC
-  }
-  if (mode & 0x10) o |= O_TRUNC;
-  return o;
-}
-
-std::string lookup_id_name(std::uint32_t id, bool group) {
-  char buf[1024];
-  if (group) {
-    struct group g, *res = nullptr;
-    if (getgrgid_r(id, &g, buf, sizeof buf, &res) == 0 && res) return g.gr_name;
-  } else {
-    struct passwd p, *res = nullptr;
-    if (getpwuid_r(id, &p, buf, sizeof buf, &res) == 0 && res) return p.pw_name;
-  }
-  return std::to_string(id);
-}
-
-// A lookup reads /etc/passwd (or asks NSS) every time, ~20 us: more than the rest of a 9P2000
-// stat, and a directory read stats every entry. Each worker thread keeps answers for a minute,
-// so edits to the user database still show.
-std::string id_name(std::uint32_t id, bool group) {
-  struct entry {
-    std::string name;
-    std::chrono::steady_clock::time_point expires;
-  };
-  thread_local std::unordered_map<std::uint64_t, entry> cache;
-  const std::uint64_t key = std::uint64_t{group} << 32 | id;
-  const auto now = std::chrono::steady_clock::now();
-  if (auto it = cache.find(key); it != cache.end() && it->second.expires > now)
-    return it->second.name;
-  if (cache.size() >= 4096) cache.clear();  // bounded however many ids a tree has
-  auto& e = cache[key];
-  e = {lookup_id_name(id, group), now + std::chrono::minutes(1)};
-  return e.name;
-}
-
-std::optional<std::uint32_t> id_of(std::string_view name, bool group) {
-  std::uint32_t v = 0;
-  auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), v);
-  if (ec == std::errc() && p == name.data() + name.size()) return v;
-  std::string n(name);
-  char buf[1024];
-  if (group) {
-    struct group g, *res = nullptr;
-    if (getgrnam_r(n.c_str(), &g, buf, sizeof buf, &res) == 0 && res) return res->gr_gid;
-  } else {
-    struct passwd pw, *res = nullptr;
-    if (getpwnam_r(n.c_str(), &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_uid;
-  }
-  return std::nullopt;
-}
-
-/// The Unix permission bits of a 9P2000/.u perm or stat mode: the rwx bits, and with 9P2000.u
-/// the setuid, setgid and sticky bits, which it carries as dm::setuid/setgid/setvtx (Linux
-/// v9fs); 9P2000 has no such bits.
-std::uint32_t unix_perm(std::uint32_t m, dialect d) {
-  std::uint32_t p = m & 0777;
-  if (d == dialect::v2000u) {
-    if (m & dm::setuid) p |= S_ISUID;
-    if (m & dm::setgid) p |= S_ISGID;
-    if (m & dm::setvtx) p |= S_ISVTX;
-  }
-  return p;
-}
-
-/// A 9P2000/.u stat entry from backend attributes. Strings live in `strings` (uid, gid, muid,
-/// extension), which must outlive the result.
-wire::stat to_stat(const attr& a, std::string_view name, dialect d, std::string (&strings)[4],
-                   std::string_view extension) {
-  wire::stat s;
-  s.qid = a.qid;
-  s.mode = a.mode & 0777;
-  switch (a.mode & S_IFMT) {
-    case S_IFDIR:
-      s.mode |= dm::dir;
-      break;
-    case S_IFLNK:
-      s.mode |= d == dialect::v2000u ? dm::symlink : 0;
-      break;
-    case S_IFCHR:
-    case S_IFBLK:
-      s.mode |= d == dialect::v2000u ? dm::device : 0;
-      break;
-    case S_IFIFO:
-      s.mode |= d == dialect::v2000u ? dm::namedpipe : 0;
-      break;
-    case S_IFSOCK:
-      s.mode |= d == dialect::v2000u ? dm::socket : 0;
-      break;
-    default:
-      break;
-  }
-  if (d == dialect::v2000u) {
-    if (a.mode & S_ISUID) s.mode |= dm::setuid;
-    if (a.mode & S_ISGID) s.mode |= dm::setgid;
-    if (a.mode & S_ISVTX) s.mode |= dm::setvtx;
-  }
-  s.atime = static_cast<std::uint32_t>(a.atime_sec);
-  s.mtime = static_cast<std::uint32_t>(a.mtime_sec);
-  s.length = (a.mode & S_IFMT) == S_IFDIR ? 0 : a.size;
-  s.name = name;
-  strings[0] = id_name(a.uid, false);
-  strings[1] = id_name(a.gid, true);
-  s.uid = strings[0];
-  s.gid = strings[1];
-  s.muid = strings[0];
-  s.extension = extension;
-  s.n_uid = a.uid;
-  s.n_gid = a.gid;
-  s.n_muid = a.uid;
-  return s;
-}
-
-/// The .u extension string of a file: symlink target, "c major minor" for devices, and for
-/// files and directories "HARDLINKCOUNT n", which Linux v9fs reads as nlink (QEMU sends it
-/// too; 9P2000.u's stat has no link count of its own).
-std::string extension_of(filesystem& fs, const context& cx, node& n, const attr& a) {
-  switch (a.mode & S_IFMT) {
-    case S_IFREG:
-    case S_IFDIR:
-      return fmt::format("HARDLINKCOUNT {}", a.nlink);
-    case S_IFLNK:
-      return fs.readlink(cx, n).value_or("");
-    case S_IFCHR:
-    case S_IFBLK:
-      return fmt::format("{} {} {}", (a.mode & S_IFMT) == S_IFCHR ? 'c' : 'b', major(a.rdev),
-                         minor(a.rdev));
-    default:
-      return "";
-  }
-}
-
 // Collects dirents into an Rreaddir payload until `count` bytes are used; entries are whole.
 class dirent_writer final : public dirent_sink {
  public:
@@ -204,25 +56,6 @@ class dirent_writer final : public dirent_sink {
  private:
   std::span<std::byte> out_;
   std::size_t used_ = 0;
-};
-
-// Collects (name, cookie) pairs for a 9P2000 directory read, which needs a stat per entry.
-class name_collector final : public dirent_sink {
- public:
-  explicit name_collector(std::size_t max) : max_(max) {}
-  bool add(const qid&, std::uint64_t next, std::uint8_t, std::string_view name) override {
-    if (entries.size() >= max_) return false;
-    entries.push_back({std::string(name), next});
-    return true;
-  }
-  struct entry {
-    std::string name;
-    std::uint64_t next;
-  };
-  std::vector<entry> entries;
-
- private:
-  std::size_t max_;
 };
 
 class handler {
@@ -448,51 +281,23 @@ class handler {
 
   void operator()(const Tstat&) {
     fid_state& f = *r_.f1;
-    auto a = fs_.getattr(cx_, *f.node, dotl::getattr_basic);
-    if (!a) return error(a.error());
-    std::string strings[4];
-    std::string ext = c_.dialect() == dialect::v2000u ? extension_of(fs_, cx_, *f.node, *a) : "";
-    reply(Rstat{to_stat(*a, f.name, c_.dialect(), strings, ext)});
+    stat_strings keep;
+    auto st = stat_of(fs_, cx_, *f.node, f.name, c_.dialect(), c_.sh().users, keep);
+    if (!st) return error(st.error());
+    reply(Rstat{*st});
   }
 
   void operator()(const Twstat& m) {
     fid_state& f = *r_.f1;
     const wire::stat& s = m.stat;
-    set_attr sa;
-    // wstat(5): ~0 and "" mean "don't touch".
-    if (s.mode != no_id) {
-      sa.valid |= dotl::setattr_mode;
-      sa.mode = s.mode & 07777;
-    }
-    if (s.length != ~0ull) {
-      sa.valid |= dotl::setattr_size;
-      sa.size = s.length;
-    }
-    if (s.mtime != no_id) {
-      sa.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
-      sa.mtime_sec = s.mtime;
-    }
-    if (s.atime != no_id) {
-      sa.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
-      sa.atime_sec = s.atime;
-    }
-    std::optional<std::uint32_t> gid;
-    if (c_.dialect() == dialect::v2000u && s.n_gid != no_id)
-      gid = s.n_gid;
-    else if (!s.gid.empty())
-      gid = id_of(s.gid, true);
-    if (!s.gid.empty() && !gid) return error(errno_code(EINVAL));
-    if (gid) {
-      sa.valid |= dotl::setattr_gid;
-      sa.gid = *gid;
-    }
-    if (sa.valid) {
-      auto ok = fs_.setattr(cx_, *f.node, sa);
+    auto sa = set_attr_of(s, c_.dialect(), c_.sh().users);
+    if (!sa) return error(sa.error());
+    if (sa->valid) {
+      auto ok = fs_.setattr(cx_, *f.node, *sa);
       if (!ok) return error(ok.error());
     }
     if (!s.name.empty() && s.name != f.name) {
-      if (s.name.find('/') != std::string_view::npos || s.name == "." || s.name == "..")
-        return error(errno_code(EINVAL));
+      if (!valid_name(s.name)) return error(errno_code(EINVAL));
       if (!f.parent) return error(errno_code(EBUSY));
       // stat(5): "it is an error to change the name to that of an existing file". In 9P2000
       // only: Linux's v9fs implements rename(2) with Twstat in 9P2000.u and relies on the
@@ -739,14 +544,12 @@ class handler {
         if (e.name == "." || e.name == "..") continue;
         auto w = fs_.walk(cx_, dir, e.name);
         if (!w) continue;  // removed since listed
-        auto a = fs_.getattr(cx_, *w->node, dotl::getattr_basic);
-        if (!a) continue;
-        std::string strings[4];
-        std::string ext =
-            c_.dialect() == dialect::v2000u ? extension_of(fs_, cx_, *w->node, *a) : "";
-        wire::stat s = to_stat(*a, e.name, c_.dialect(), strings, ext);
-        std::string enc(stat_size(s, c_.dialect()), '\0');
-        (void)encode_stat(s, c_.dialect(), {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
+        stat_strings keep;
+        auto st = stat_of(fs_, cx_, *w->node, e.name, c_.dialect(), c_.sh().users, keep);
+        if (!st) continue;
+        std::string enc(stat_size(*st, c_.dialect()), '\0');
+        (void)encode_stat(*st, c_.dialect(),
+                          {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
         f.dir_pending = std::move(enc);
         if (!take_pending()) break;
       }

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// 9P2000 and 9P2000.u on the 9P2000.L-shaped backend interface: stats from attributes and back,
+// open(5) modes, .u extensions. The handlers call these; nothing else here knows the dialects.
+#include "compat.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <ninep/core/error.hpp>
+#include <ninep/wire/dotl.hpp>
+
+namespace ninep::server::detail {
+
+using namespace wire;
+
+namespace {
+
+/// A 9P2000/.u stat entry from backend attributes, with the extension already in `keep`.
+wire::stat to_stat(const attr& a, std::string_view name, dialect d, user_db& users,
+                   stat_strings& keep) {
+  wire::stat s;
+  s.qid = a.qid;
+  s.mode = a.mode & 0777;
+  switch (a.mode & S_IFMT) {
+    case S_IFDIR:
+      s.mode |= dm::dir;
+      break;
+    case S_IFLNK:
+      s.mode |= d == dialect::v2000u ? dm::symlink : 0;
+      break;
+    case S_IFCHR:
+    case S_IFBLK:
+      s.mode |= d == dialect::v2000u ? dm::device : 0;
+      break;
+    case S_IFIFO:
+      s.mode |= d == dialect::v2000u ? dm::namedpipe : 0;
+      break;
+    case S_IFSOCK:
+      s.mode |= d == dialect::v2000u ? dm::socket : 0;
+      break;
+    default:
+      break;
+  }
+  if (d == dialect::v2000u) {
+    if (a.mode & S_ISUID) s.mode |= dm::setuid;
+    if (a.mode & S_ISGID) s.mode |= dm::setgid;
+    if (a.mode & S_ISVTX) s.mode |= dm::setvtx;
+  }
+  s.atime = static_cast<std::uint32_t>(a.atime_sec);
+  s.mtime = static_cast<std::uint32_t>(a.mtime_sec);
+  s.length = (a.mode & S_IFMT) == S_IFDIR ? 0 : a.size;
+  s.name = name;
+  keep.uid = users.id_name(a.uid, false);
+  keep.gid = users.id_name(a.gid, true);
+  s.uid = keep.uid;
+  s.gid = keep.gid;
+  s.muid = keep.uid;
+  s.extension = keep.extension;
+  s.n_uid = a.uid;
+  s.n_gid = a.gid;
+  s.n_muid = a.uid;
+  return s;
+}
+
+/// The .u extension string of a file: symlink target, "c major minor" for devices, and for
+/// files and directories "HARDLINKCOUNT n", which Linux v9fs reads as nlink (QEMU sends it
+/// too; 9P2000.u's stat has no link count of its own).
+std::string extension_of(filesystem& fs, const context& cx, node& n, const attr& a) {
+  switch (a.mode & S_IFMT) {
+    case S_IFREG:
+    case S_IFDIR:
+      return fmt::format("HARDLINKCOUNT {}", a.nlink);
+    case S_IFLNK:
+      return fs.readlink(cx, n).value_or("");
+    case S_IFCHR:
+    case S_IFBLK:
+      return fmt::format("{} {} {}", (a.mode & S_IFMT) == S_IFCHR ? 'c' : 'b', major(a.rdev),
+                         minor(a.rdev));
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+/// Host open(2) flags from a 9P2000 open mode byte (open(5)).
+int open_flags_from_mode(std::uint8_t mode) noexcept {
+  int o = 0;
+  switch (mode & 3) {
+    case 1:
+      o = O_WRONLY;
+      break;
+    case 2:
+      o = O_RDWR;
+      break;
+    default:
+      o = O_RDONLY;
+      break;  // OREAD and OEXEC
+  }
+  if (mode & 0x10) o |= O_TRUNC;
+  return o;
+}
+
+/// The Unix permission bits of a 9P2000/.u perm or stat mode: the rwx bits, and with 9P2000.u
+/// the setuid, setgid and sticky bits, which it carries as dm::setuid/setgid/setvtx (Linux
+/// v9fs); 9P2000 has no such bits.
+std::uint32_t unix_perm(std::uint32_t m, dialect d) {
+  std::uint32_t p = m & 0777;
+  if (d == dialect::v2000u) {
+    if (m & dm::setuid) p |= S_ISUID;
+    if (m & dm::setgid) p |= S_ISGID;
+    if (m & dm::setvtx) p |= S_ISVTX;
+  }
+  return p;
+}
+
+result<wire::stat> stat_of(filesystem& fs, const context& cx, node& n, std::string_view name,
+                           dialect d, user_db& users, stat_strings& keep) {
+  auto a = fs.getattr(cx, n, dotl::getattr_basic);
+  if (!a) return fail(a.error());
+  keep.extension = d == dialect::v2000u ? extension_of(fs, cx, n, *a) : "";
+  return to_stat(*a, name, d, users, keep);
+}
+
+result<set_attr> set_attr_of(const wire::stat& s, dialect d, user_db& users) {
+  set_attr sa;
+  // wstat(5): ~0 and "" mean "don't touch".
+  if (s.mode != no_id) {
+    sa.valid |= dotl::setattr_mode;
+    sa.mode = s.mode & 07777;
+  }
+  if (s.length != ~0ull) {
+    sa.valid |= dotl::setattr_size;
+    sa.size = s.length;
+  }
+  if (s.mtime != no_id) {
+    sa.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
+    sa.mtime_sec = s.mtime;
+  }
+  if (s.atime != no_id) {
+    sa.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
+    sa.atime_sec = s.atime;
+  }
+  std::optional<std::uint32_t> gid;
+  if (d == dialect::v2000u && s.n_gid != no_id)
+    gid = s.n_gid;
+  else if (!s.gid.empty())
+    gid = users.id_of(s.gid, true);
+  if (!s.gid.empty() && !gid) return fail(errno_code(EINVAL));
+  if (gid) {
+    sa.valid |= dotl::setattr_gid;
+    sa.gid = *gid;
+  }
+  return sa;
+}
+
+}  // namespace ninep::server::detail
