@@ -18,13 +18,14 @@
 #include <map>
 #include <mutex>
 #include <ninep/synth/files.hpp>
-#include <ninep/synth/serve.hpp>
 #include <ninep/synth/tree_fs.hpp>
 #include <sstream>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "serve_main.hpp"
 
 namespace {
 
@@ -154,11 +155,17 @@ void sample(std::stop_token stop, synth::stream_file& stream, synth::dir& net) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"metricsfs: live host metrics from /proc as 9P files, one value per file"};
+  examples::serve_args args;
+  const std::string default_listen = "tcp!127.0.0.1!5642";
+  examples::add_serve_options(app, args, default_listen);
+  CLI11_PARSE(app, argc, argv);
   auto stream = std::make_shared<synth::stream_file>();
   auto root = build_tree(stream);
   auto net = std::static_pointer_cast<synth::dir>(root->find("net"));
   std::jthread sampler([&](std::stop_token st) { sample(st, *stream, *net); });
-  int status = synth::serve_main(argc, argv, synth::tree_fs::make(root), "tcp!127.0.0.1!5642");
+  int status =
+      examples::serve("metricsfs", std::move(args), synth::tree_fs::make(root), default_listen);
   sampler.request_stop();
   stream->close();  // readers still waiting see end of file
   return status;

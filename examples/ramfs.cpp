@@ -19,10 +19,11 @@
 #include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/files.hpp>
-#include <ninep/synth/serve.hpp>
 #include <ninep/synth/tree_fs.hpp>
 #include <string_view>
 #include <vector>
+
+#include "serve_main.hpp"
 
 namespace {
 
@@ -79,28 +80,21 @@ class ram_dir : public synth::dir {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our own option first; the rest (--listen, --log-level, --workers) is serve_main's.
+  CLI::App app{
+      "ramfs: a writable in-memory file system over 9P; aname \"ctl\" is the server's "
+      "control tree"};
   std::size_t max_files = 1'000'000;
-  std::vector<char*> rest{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--max-files" && i + 1 < argc) {
-      std::string_view v = argv[++i];
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), max_files);
-      if (ec != std::errc() || p != v.data() + v.size()) {
-        std::fprintf(stderr, "ramfs: --max-files %s: not a number\n", argv[i]);
-        return 2;
-      }
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
+  app.add_option("--max-files", max_files, "Files and directories clients may make (then ENOSPC)")
+      ->capture_default_str();
+  examples::serve_args args;
+  const std::string default_listen = "tcp!127.0.0.1!5641";
+  examples::add_serve_options(app, args, default_listen);
+  CLI11_PARSE(app, argc, argv);
 
   auto root = std::make_shared<ram_dir>(std::make_shared<quota>(max_files));
   auto mux = std::make_shared<synth::aname_mux>(synth::tree_fs::make(root));
-  return synth::serve_main(
-      static_cast<int>(rest.size()), rest.data(), mux, "tcp!127.0.0.1!5641",
-      [&](server::file_server& srv) {
+  return examples::serve(
+      "ramfs", std::move(args), mux, default_listen, [&](server::file_server& srv) {
         // The control tree reads the server's counters: add it once the
         // server exists.
         mux->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(
