@@ -88,7 +88,10 @@ TEST(format, output_is_utf8) {
 // for readers that split on Unicode line ends (Python's splitlines: client.trace failed in CI).
 // C1 controls and those separators are escaped byte by byte.
 TEST(format, one_line_for_unicode_line_ends) {
-  EXPECT_EQ(line({1, Rreadlink{"a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d\xc2\x9f\xc2\xa0"}},
+  EXPECT_EQ(line({1, Rreadlink{"a\xc2\x85"
+                               "b\xe2\x80\xa8"
+                               "c\xe2\x80\xa9"
+                               "d\xc2\x9f\xc2\xa0"}},
                  dialect::v2000L),
             R"(Rreadlink tag 1 target "a\xc2\x85b\xe2\x80\xa8c\xe2\x80\xa9d\xc2\x9f)"
             "\xc2\xa0\"");  // U+00A0 is no line end: kept
