@@ -22,32 +22,7 @@ wire::stat to_stat(const attr& a, std::string_view name, dialect d, user_db& use
                    stat_strings& keep) {
   wire::stat s;
   s.qid = a.qid;
-  s.mode = a.mode & 0777;
-  switch (a.mode & S_IFMT) {
-    case S_IFDIR:
-      s.mode |= dm::dir;
-      break;
-    case S_IFLNK:
-      s.mode |= d == dialect::v2000u ? dm::symlink : 0;
-      break;
-    case S_IFCHR:
-    case S_IFBLK:
-      s.mode |= d == dialect::v2000u ? dm::device : 0;
-      break;
-    case S_IFIFO:
-      s.mode |= d == dialect::v2000u ? dm::namedpipe : 0;
-      break;
-    case S_IFSOCK:
-      s.mode |= d == dialect::v2000u ? dm::socket : 0;
-      break;
-    default:
-      break;
-  }
-  if (d == dialect::v2000u) {
-    if (a.mode & S_ISUID) s.mode |= dm::setuid;
-    if (a.mode & S_ISGID) s.mode |= dm::setgid;
-    if (a.mode & S_ISVTX) s.mode |= dm::setvtx;
-  }
+  s.mode = dm_mode(a.mode, d);
   s.atime = static_cast<std::uint32_t>(a.atime_sec);
   s.mtime = static_cast<std::uint32_t>(a.mtime_sec);
   s.length = (a.mode & S_IFMT) == S_IFDIR ? 0 : a.size;
@@ -101,19 +76,6 @@ int open_flags_from_mode(std::uint8_t mode) noexcept {
   }
   if (mode & 0x10) o |= O_TRUNC;
   return o;
-}
-
-/// The Unix permission bits of a 9P2000/.u perm or stat mode: the rwx bits, and with 9P2000.u
-/// the setuid, setgid and sticky bits, which it carries as dm::setuid/setgid/setvtx (Linux
-/// v9fs); 9P2000 has no such bits.
-std::uint32_t unix_perm(std::uint32_t m, dialect d) {
-  std::uint32_t p = m & 0777;
-  if (d == dialect::v2000u) {
-    if (m & dm::setuid) p |= S_ISUID;
-    if (m & dm::setgid) p |= S_ISGID;
-    if (m & dm::setvtx) p |= S_ISVTX;
-  }
-  return p;
 }
 
 result<wire::stat> stat_of(filesystem& fs, const context& cx, node& n, std::string_view name,

@@ -16,11 +16,6 @@ namespace ninep::server::detail {
 /// Host open(2) flags from a 9P2000 open mode byte (open(5)).
 int open_flags_from_mode(std::uint8_t mode) noexcept;
 
-/// The Unix permission bits of a 9P2000/.u perm or stat mode: the rwx bits, and with 9P2000.u
-/// the setuid, setgid and sticky bits, which it carries as dm::setuid/setgid/setvtx (Linux
-/// v9fs); 9P2000 has no such bits.
-std::uint32_t unix_perm(std::uint32_t m, wire::dialect d);
-
 /// The strings a wire::stat from stat_of() points into: keep them while the stat is used.
 struct stat_strings {
   std::string uid, gid, extension;

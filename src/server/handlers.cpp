@@ -163,7 +163,7 @@ class handler {
   void operator()(const Tcreate& m) {
     node& dir = *r_.f1->node;
     int flags = open_flags_from_mode(m.mode);
-    std::uint32_t perm = unix_perm(m.perm, c_.dialect());
+    std::uint32_t perm = posix_mode(m.perm, c_.dialect()) & 07777;  // kinds come from perm below
     bool special =
         (m.perm & (dm::dir | dm::symlink | dm::link | dm::device | dm::namedpipe | dm::socket)) !=
         0;

@@ -20,8 +20,8 @@ struct stat {
   std::uint32_t mtime = 0;
   std::uint64_t length = 0;
   std::string_view name{}, uid{}, gid{}, muid{};
-  std::string_view extension{};                                               ///< 9P2000.u only
-  std::uint32_t n_uid = 0xffffffff, n_gid = 0xffffffff, n_muid = 0xffffffff;  ///< 9P2000.u only
+  std::string_view extension{};                                ///< 9P2000.u only
+  std::uint32_t n_uid = no_id, n_gid = no_id, n_muid = no_id;  ///< 9P2000.u only
 
   template <class S, class V>
   static void fields(S& s, V& v) {
@@ -55,6 +55,71 @@ inline constexpr std::uint32_t dir = 0x80000000, append = 0x40000000, excl = 0x2
                                setgid = 0x00040000,
                                setvtx = 0x00010000;  ///< sticky (Linux v9fs P9_DMSETVTX)
 }  // namespace dm
+
+/// POSIX st_mode bits as 9P2000.L carries them (Linux's values, whatever the host).
+namespace posix {
+inline constexpr std::uint32_t ifmt = 0170000, ifsock = 0140000, iflnk = 0120000, ifreg = 0100000,
+                               ifblk = 0060000, ifdir = 0040000, ifchr = 0020000, ififo = 0010000,
+                               isuid = 04000, isgid = 02000, isvtx = 01000;
+}  // namespace posix
+
+/// The stat mode of POSIX mode `m`: permission bits and DMDIR; in 9P2000.u also the file kind
+/// (DMSYMLINK, DMDEVICE, DMNAMEDPIPE, DMSOCKET) and setuid, setgid and sticky, as Linux v9fs
+/// maps them. 9P2000 has no such bits.
+constexpr std::uint32_t dm_mode(std::uint32_t m, dialect d) noexcept {
+  std::uint32_t s = m & 0777;
+  const bool u = d == dialect::v2000u;
+  switch (m & posix::ifmt) {
+    case posix::ifdir:
+      s |= dm::dir;
+      break;
+    case posix::iflnk:
+      s |= u ? dm::symlink : 0;
+      break;
+    case posix::ifchr:
+    case posix::ifblk:
+      s |= u ? dm::device : 0;
+      break;
+    case posix::ififo:
+      s |= u ? dm::namedpipe : 0;
+      break;
+    case posix::ifsock:
+      s |= u ? dm::socket : 0;
+      break;
+    default:
+      break;
+  }
+  if (u && (m & posix::isuid)) s |= dm::setuid;
+  if (u && (m & posix::isgid)) s |= dm::setgid;
+  if (u && (m & posix::isvtx)) s |= dm::setvtx;
+  return s;
+}
+
+/// The POSIX mode of stat mode `m`: the file kind from the dm bits (a 9P2000.u device is a block
+/// device when its `extension` starts with 'b', else a character device; no kind bit: a regular
+/// file), the permission bits, and in 9P2000.u setuid, setgid and sticky.
+constexpr std::uint32_t posix_mode(std::uint32_t m, dialect d,
+                                   std::string_view extension = {}) noexcept {
+  std::uint32_t p = m & 0777;
+  if (m & dm::dir)
+    p |= posix::ifdir;
+  else if (m & dm::symlink)
+    p |= posix::iflnk;
+  else if (m & dm::device)
+    p |= !extension.empty() && extension[0] == 'b' ? posix::ifblk : posix::ifchr;
+  else if (m & dm::namedpipe)
+    p |= posix::ififo;
+  else if (m & dm::socket)
+    p |= posix::ifsock;
+  else
+    p |= posix::ifreg;
+  if (d == dialect::v2000u) {
+    if (m & dm::setuid) p |= posix::isuid;
+    if (m & dm::setgid) p |= posix::isgid;
+    if (m & dm::setvtx) p |= posix::isvtx;
+  }
+  return p;
+}
 
 /// A 9P2000.L directory entry in Rreaddir data: qid[13] offset[8] type[1] name[s].
 /// `offset` is the opaque cookie a client passes to the next Treaddir to continue after it.

@@ -161,5 +161,23 @@ TEST(dirent, decodes_the_first_of_many) {
   EXPECT_EQ(second->value.type, 8);
 }
 
+TEST(stat_mode, posix_and_dm_modes_convert_both_ways) {
+  using namespace posix;
+  // Every kind and special bit survives a round trip in 9P2000.u; 9P2000 keeps directories,
+  // regular files and permissions only.
+  for (std::uint32_t kind : {ifreg, ifdir, iflnk, ifchr, ififo, ifsock})
+    for (std::uint32_t perm : {0u, 0644u, 04755u, 02750u, 01777u}) {
+      const std::uint32_t m = kind | perm;
+      EXPECT_EQ(posix_mode(dm_mode(m, dialect::v2000u), dialect::v2000u), m) << std::oct << m;
+      const std::uint32_t plain = posix_mode(dm_mode(m, dialect::v2000), dialect::v2000);
+      EXPECT_EQ(plain & 07777, perm & 0777) << std::oct << m;
+      EXPECT_EQ(plain & ifmt, kind == ifdir ? ifdir : ifreg) << std::oct << m;
+    }
+  EXPECT_EQ(posix_mode(dm::device | 0600, dialect::v2000u, "b 8 0"), ifblk | 0600);
+  EXPECT_EQ(posix_mode(dm::device | 0600, dialect::v2000u, "c 1 3"), ifchr | 0600);
+  EXPECT_EQ(dm_mode(ifblk | 0600, dialect::v2000u), dm::device | 0600);
+  EXPECT_EQ(dm_mode(ifdir | 0755, dialect::v2000), dm::dir | 0755);
+}
+
 }  // namespace
 }  // namespace ninep::wire
