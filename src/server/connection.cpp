@@ -2,6 +2,7 @@
 #include "connection.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -46,6 +47,13 @@ void shared::release_peer_slot(const std::string& key) {
   std::lock_guard lk(peers_mu_);
   auto it = peers_.find(key);
   if (it != peers_.end() && --it->second == 0) peers_.erase(it);
+}
+
+void shared::return_memory() {
+  workers.submit(housekeeping, this, [this] {
+    ::malloc_trim(0);
+    stats.memory_returns.fetch_add(1, std::memory_order_relaxed);
+  });
 }
 
 void shared::log(log_level l, std::string_view msg) const {
@@ -105,9 +113,9 @@ request* connection::get_request() {
 void connection::release(request* r) {
   if (r->new_fid) pending_fids_.erase(*r->new_fid);
   r->new_fid.reset();
-  sh_.queued.give(r->frame_charged);
+  r->frame = buffer();  // freed first, so that a trim after the flood can return it
+  if (sh_.queued.give(r->frame_charged)) sh_.return_memory();
   r->frame_charged = 0;
-  r->frame = buffer();
   r->received = {};
   r->msg = wire::message{};
   r->f1.reset();

@@ -35,15 +35,26 @@ class memory_budget {
     } while (!used_.compare_exchange_weak(u, u + n, std::memory_order_relaxed));
     return true;
   }
-  /// Charges `n` bytes whatever the limit (memory already allocated).
-  void add(std::size_t n) noexcept { used_.fetch_add(n, std::memory_order_relaxed); }
-  void give(std::size_t n) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
+  /// Charges `n` bytes whatever the limit (memory already allocated). Use above a quarter of
+  /// the limit counts as a flood.
+  void add(std::size_t n) noexcept {
+    if (used_.fetch_add(n, std::memory_order_relaxed) + n > limit_ / 4)
+      flooded_.store(true, std::memory_order_relaxed);
+  }
+  /// Gives back `n` bytes. True once per flood, when use has fallen back under 1/32 of the
+  /// limit: the moment to hand the freed memory back to the system.
+  bool give(std::size_t n) noexcept {
+    std::size_t left = used_.fetch_sub(n, std::memory_order_relaxed) - n;
+    return left <= limit_ / 32 && flooded_.load(std::memory_order_relaxed) &&
+           flooded_.exchange(false, std::memory_order_relaxed);
+  }
   bool over() const noexcept { return used_.load(std::memory_order_relaxed) > limit_; }
   std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
 
  private:
   const std::size_t limit_;
   std::atomic<std::size_t> used_{0};
+  std::atomic<bool> flooded_{false};
 };
 
 /// State only some fids need (xattr transfers, 9P2000 directory reads), shared with workers
@@ -128,8 +139,9 @@ struct shared {
   counters stats;
   std::atomic<int> level;
   std::atomic<std::size_t> live_connections{0};
-  user_db users;                      ///< for deciding attach identities
-  const user self = user_db::self();  ///< the server's own identity
+  user_db users;                                               ///< for deciding attach identities
+  const user self = user_db::self();                           ///< the server's own identity
+  worker_pool::queue_ptr housekeeping = workers.make_queue();  ///< the server's own jobs
 
   shared(std::shared_ptr<filesystem> f, options o);
   /// Takes one of peer `key`'s connection slots (options::max_connections_per_peer); false
@@ -137,6 +149,9 @@ struct shared {
   bool take_peer_slot(const std::string& key);
   /// Gives back a slot taken by take_peer_slot(). Thread-safe.
   void release_peer_slot(const std::string& key);
+  /// After a flood of request frames has drained, hands the allocator's free pages back to the
+  /// system (malloc_trim, on a worker: it can take milliseconds). Thread-safe.
+  void return_memory();
   bool logs(log_level l) const noexcept { return static_cast<int>(l) <= level.load(); }
   void log(log_level l, std::string_view msg) const;
 

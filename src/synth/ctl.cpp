@@ -60,6 +60,7 @@ std::shared_ptr<dir> make_ctl_tree(const server::counters& stats,
   (void)d->add("bytes_in", counter(&server::counters::bytes_in));
   (void)d->add("bytes_out", counter(&server::counters::bytes_out));
   (void)d->add("fids", counter(&server::counters::fids));
+  (void)d->add("memory_returns", counter(&server::counters::memory_returns));
   // One line per message type seen: "Twalk 1234", then the latency histogram as
   // "<2^b us>:<count>" pairs for the non-empty buckets, like Plan 9's iostats.
   (void)d->add("ops", dynamic_file([&stats](const context&) {

@@ -127,6 +127,9 @@ struct options {
 /// them read together is not a snapshot).
 struct counters {
   std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, fids{0};
+  /// Times the allocator's free memory was handed back to the system after a flood of
+  /// request frames (options::max_queued_bytes) drained.
+  std::atomic<std::uint64_t> memory_returns{0};
 
   /// Latency buckets: bucket b counts replies sent within [2^(b-1), 2^b) microseconds of the
   /// request's arrival (bucket 0: under 1 us); the last bucket holds everything slower.
