@@ -60,24 +60,6 @@ std::string extension_of(filesystem& fs, const context& cx, node& n, const attr&
 
 }  // namespace
 
-/// Host open(2) flags from a 9P2000 open mode byte (open(5)).
-int open_flags_from_mode(std::uint8_t mode) noexcept {
-  int o = 0;
-  switch (mode & 3) {
-    case 1:
-      o = O_WRONLY;
-      break;
-    case 2:
-      o = O_RDWR;
-      break;
-    default:
-      o = O_RDONLY;
-      break;  // OREAD and OEXEC
-  }
-  if (mode & 0x10) o |= O_TRUNC;
-  return o;
-}
-
 result<wire::stat> stat_of(filesystem& fs, const context& cx, node& n, std::string_view name,
                            dialect d, user_db& users, stat_strings& keep) {
   auto a = fs.getattr(cx, n, dotl::getattr_basic);
@@ -88,20 +70,20 @@ result<wire::stat> stat_of(filesystem& fs, const context& cx, node& n, std::stri
 
 result<set_attr> set_attr_of(const wire::stat& s, dialect d, user_db& users) {
   set_attr sa;
-  // wstat(5): ~0 and "" mean "don't touch".
-  if (s.mode != no_id) {
+  constexpr wire::stat keep = wire::stat::unchanged();
+  if (s.mode != keep.mode) {
     sa.valid |= dotl::setattr_mode;
     sa.mode = s.mode & 07777;
   }
-  if (s.length != ~0ull) {
+  if (s.length != keep.length) {
     sa.valid |= dotl::setattr_size;
     sa.size = s.length;
   }
-  if (s.mtime != no_id) {
+  if (s.mtime != keep.mtime) {
     sa.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
     sa.mtime_sec = s.mtime;
   }
-  if (s.atime != no_id) {
+  if (s.atime != keep.atime) {
     sa.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
     sa.atime_sec = s.atime;
   }

@@ -13,9 +13,6 @@
 
 namespace ninep::server::detail {
 
-/// Host open(2) flags from a 9P2000 open mode byte (open(5)).
-int open_flags_from_mode(std::uint8_t mode) noexcept;
-
 /// The strings a wire::stat from stat_of() points into: keep them while the stat is used.
 struct stat_strings {
   std::string uid, gid, extension;

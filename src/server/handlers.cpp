@@ -150,7 +150,7 @@ class handler {
 
   void operator()(const Tlopen& m) { open(open_flags_from_dotl(m.flags), false, true); }
   void operator()(const Topen& m) {
-    open(open_flags_from_mode(m.mode), (m.mode & 0x40) != 0, false);
+    open(open_flags_from_dotl(dotl_flags(m.mode)), (m.mode & omode::rclose) != 0, false);
   }
 
   void operator()(const Tlcreate& m) {
@@ -162,7 +162,7 @@ class handler {
 
   void operator()(const Tcreate& m) {
     node& dir = *r_.f1->node;
-    int flags = open_flags_from_mode(m.mode);
+    int flags = open_flags_from_dotl(dotl_flags(m.mode));
     std::uint32_t perm = posix_mode(m.perm, c_.dialect()) & 07777;  // kinds come from perm below
     bool special =
         (m.perm & (dm::dir | dm::symlink | dm::link | dm::device | dm::namedpipe | dm::socket)) !=
@@ -203,13 +203,13 @@ class handler {
         unit = o->iounit;
         opened = true;
       }
-      install_created(std::move(w->node), w->qid, O_RDONLY, m.name, (m.mode & 0x40) != 0);
+      install_created(std::move(w->node), w->qid, O_RDONLY, m.name, (m.mode & omode::rclose) != 0);
       r_.result->open = opened;
       return reply(Rcreate{w->qid, iounit(unit)});
     }
     auto c = fs_.create(cx_, dir, m.name, flags, perm, no_id);
     if (!c) return error(c.error());
-    install_created(std::move(c->node), c->qid, flags, m.name, (m.mode & 0x40) != 0);
+    install_created(std::move(c->node), c->qid, flags, m.name, (m.mode & omode::rclose) != 0);
     reply(Rcreate{c->qid, iounit(c->iounit)});
   }
 

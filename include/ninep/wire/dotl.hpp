@@ -48,3 +48,25 @@ inline constexpr std::uint32_t xattr_create = 1, xattr_replace = 2;
 inline constexpr std::uint32_t v9fs_magic = 0x01021997;
 
 }  // namespace ninep::wire::dotl
+
+namespace ninep::wire {
+
+/// The mode byte of Topen and Tcreate (open(5)).
+namespace omode {
+inline constexpr std::uint8_t read = 0, write = 1, rdwr = 2, exec = 3, trunc = 0x10, rclose = 0x40;
+}  // namespace omode
+
+/// The 9P2000.L flags of open(5) mode `m`: its access mode (OEXEC reads) and OTRUNC. ORCLOSE
+/// has no flag: the caller handles it.
+constexpr std::uint32_t dotl_flags(std::uint8_t m) noexcept {
+  const std::uint32_t acc[] = {dotl::rdonly, dotl::wronly, dotl::rdwr, dotl::rdonly};
+  return acc[m & 3] | ((m & omode::trunc) ? dotl::trunc : 0);
+}
+
+/// The open(5) mode of 9P2000.L flags `f`: the access mode and OTRUNC; the other flags have no
+/// equivalent and are dropped.
+constexpr std::uint8_t open_mode(std::uint32_t f) noexcept {
+  return static_cast<std::uint8_t>((f & dotl::accmode) | ((f & dotl::trunc) ? omode::trunc : 0));
+}
+
+}  // namespace ninep::wire

@@ -44,6 +44,18 @@ struct stat {
     }
   }
   bool operator==(const stat&) const = default;
+
+  /// A Twstat stat whose every field means "don't touch" (stat(5): ~0, and "" for strings); a
+  /// client sets the fields it changes, a server changes the fields that differ from it.
+  static constexpr stat unchanged() noexcept {
+    stat s;
+    s.type = 0xffff;
+    s.dev = ~std::uint32_t{0};
+    s.qid = {0xff, ~std::uint32_t{0}, ~std::uint64_t{0}};
+    s.mode = s.atime = s.mtime = ~std::uint32_t{0};
+    s.length = ~std::uint64_t{0};
+    return s;
+  }
 };
 
 /// dm bits of stat.mode (stat(5), and 9P2000.u's extra file kinds).

@@ -4,6 +4,7 @@
 
 #include <ninep/core/error.hpp>
 #include <ninep/wire/codec.hpp>
+#include <ninep/wire/dotl.hpp>
 #include <ninep/wire/stat.hpp>
 
 #include "wire_test_util.hpp"
@@ -181,3 +182,31 @@ TEST(stat_mode, posix_and_dm_modes_convert_both_ways) {
 
 }  // namespace
 }  // namespace ninep::wire
+
+TEST(stat_mode, open_modes_and_dotl_flags_convert_both_ways) {
+  using namespace ninep::wire;
+  EXPECT_EQ(dotl_flags(omode::read), dotl::rdonly);
+  EXPECT_EQ(dotl_flags(omode::write), dotl::wronly);
+  EXPECT_EQ(dotl_flags(omode::rdwr | omode::trunc), dotl::rdwr | dotl::trunc);
+  EXPECT_EQ(dotl_flags(omode::exec), dotl::rdonly);                  // OEXEC reads
+  EXPECT_EQ(dotl_flags(omode::read | omode::rclose), dotl::rdonly);  // the caller's business
+  EXPECT_EQ(open_mode(dotl::wronly | dotl::trunc | dotl::append), omode::write | omode::trunc);
+  EXPECT_EQ(open_mode(dotl::rdwr | dotl::create | dotl::excl), omode::rdwr);
+  for (std::uint8_t m : {omode::read, omode::write, omode::rdwr})
+    for (std::uint8_t t : {std::uint8_t{0}, omode::trunc})
+      EXPECT_EQ(open_mode(dotl_flags(m | t)), m | t);
+}
+
+TEST(stat_mode, an_unchanged_stat_says_dont_touch_in_every_field) {
+  const auto s = ninep::wire::stat::unchanged();
+  EXPECT_EQ(s.type, 0xffff);
+  EXPECT_EQ(s.dev, ~0u);
+  EXPECT_EQ(s.qid.type, 0xff);
+  EXPECT_EQ(s.qid.version, ~0u);
+  EXPECT_EQ(s.qid.path, ~0ull);
+  EXPECT_EQ(s.mode, ~0u);
+  EXPECT_EQ(s.atime, ~0u);
+  EXPECT_EQ(s.mtime, ~0u);
+  EXPECT_EQ(s.length, ~0ull);
+  EXPECT_TRUE(s.name.empty() && s.uid.empty() && s.gid.empty() && s.muid.empty());
+}
