@@ -65,7 +65,7 @@ client::options session_options(const client_args& a) {
     // server: name only the user asked for, and none by default (the server then picks the
     // first user the certificate is granted).
     o.uname = a.uname;
-    o.n_uname = 0xffffffff;
+    o.n_uname = wire::no_id;
   }
   o.n_gid = ::getgid();
   o.auth = a.auth;

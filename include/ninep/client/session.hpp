@@ -41,9 +41,9 @@ struct options {
   /// Tattach uname, aname and (9P2000.u/.L) n_uname.
   std::string uname = "nobody";
   std::string aname;
-  std::uint32_t n_uname = 0xffffffff;
+  std::uint32_t n_uname = wire::no_id;
   /// The gid sent with Tlcreate, Tmkdir and Tsymlink (9P2000.L).
-  std::uint32_t n_gid = 0xffffffff;
+  std::uint32_t n_gid = wire::no_id;
   /// A frame that has started arriving must finish within this time.
   std::chrono::milliseconds frame_timeout{30000};
   /// Requests one large read or write keeps in flight at once.
@@ -93,8 +93,7 @@ inline constexpr std::uint32_t ifmt = 0170000, ifsock = 0140000, iflnk = 0120000
                                ifblk = 0060000, ifdir = 0040000, ifchr = 0020000, ififo = 0010000;
 }  // namespace mode_bits
 
-/// "No numeric id" (9P2000 has only names).
-inline constexpr std::uint32_t no_id = 0xffffffff;
+using wire::no_id;
 
 /// File attributes in one shape for every dialect. Owns its strings.
 struct attr {
@@ -167,11 +166,11 @@ class file {
 
 /// One client connection. Create with start(); share it as std::shared_ptr. All members may be
 /// called from any thread; calls are serialised on the session's strand and many may be in
-/// flight at once. Paths are '/'-separated and relative to the attach root ("/a/b" = "a/b").
-/// Strings and spans passed to an operation must stay valid until it completes.
-/// Operations yield outcome<T> (error.hpp): on failure an error code and, when the server sent an
-/// error string our table does not know, its text. Operation errors: the server's errno
-/// (std::generic_category()),
+/// flight at once. A coroutine that runs on strand() itself calls them without a hop. Paths are
+/// '/'-separated and relative to the attach root ("/a/b" = "a/b"). Strings and spans passed to an
+/// operation must stay valid until it completes. Operations yield outcome<T> (error.hpp): on
+/// failure an error code and, when the server sent an error string our table does not know, its
+/// text. Operation errors: the server's errno (std::generic_category()),
 /// std::errc::operation_not_supported (no equivalent in the dialect), std::errc::timed_out /
 /// errc::cancelled (call_options), errc::connection_closed or the socket's error once the
 /// connection is lost (every pending call fails with it), errc::unexpected_reply and decode errors
@@ -280,7 +279,17 @@ class session : public std::enable_shared_from_this<session> {
   session(transport::stream s, options o);
   friend class file;
 
-  asio::awaitable<outcome<reply>> call_impl(wire::message_body req, const call_options& o);
+  /// Whether a coroutine whose executor is `ex` runs off the strand. Each public operation
+  /// starts with it: off the strand, it calls itself again through hop(); on it (the file API
+  /// calling itself, or a caller that lives on the strand), it goes on in place, with no hop.
+  /// Written as two statements, `const auto caller = co_await asio::this_coro::executor;` then
+  /// `if (off_strand(caller))`: g++ 12 miscompiles a co_await inside the if's condition in
+  /// these coroutines (the frame is resumed at an invalid point: SIGILL).
+  bool off_strand(const asio::any_io_executor& ex) const noexcept { return ex != strand_ex_; }
+  /// Runs `a` on the strand and yields its result (session_detail.hpp).
+  template <class T>
+  asio::awaitable<T> hop(asio::awaitable<T> a);
+  /// call() for replies that borrow nothing from their frame: the message of type R.
   template <class R>
   asio::awaitable<outcome<R>> rpc(wire::message_body req, const call_options& o);
   asio::awaitable<outcome<void>> handshake();
@@ -304,40 +313,19 @@ class session : public std::enable_shared_from_this<session> {
                                            const call_options& o);
   asio::awaitable<outcome<file>> walk_once(wire::fid_t from, std::span<const std::string> names,
                                            const call_options& o);
-  asio::awaitable<outcome<file>> walk_impl(std::string_view path, const call_options& o);
-  asio::awaitable<outcome<void>> clunk_impl(file& f, const call_options& o);
   asio::awaitable<outcome<attr>> stat_fid(wire::fid_t fid, const call_options& o);
-  asio::awaitable<outcome<file>> open_impl(std::string_view path, std::uint32_t flags,
-                                           const call_options& o);
-  asio::awaitable<outcome<file>> create_impl(std::string_view path, std::uint32_t flags,
-                                             std::uint32_t mode, const call_options& o);
   asio::awaitable<outcome<void>> open_fid(file& f, std::uint32_t flags, const call_options& o);
-  asio::awaitable<outcome<std::size_t>> io_impl(const file& f, std::uint64_t offset,
-                                                std::span<std::byte> in,
-                                                std::span<const std::byte> out,
-                                                const call_options& o);
-  asio::awaitable<outcome<std::vector<dir_entry>>> readdir_impl(std::string_view path,
-                                                                bool with_attr,
-                                                                const call_options& o);
-  asio::awaitable<outcome<void>> setattr_impl(std::string_view path, set_attr a,
-                                              const call_options& o);
-  asio::awaitable<outcome<void>> remove_impl(std::string_view path, const call_options& o);
-  asio::awaitable<outcome<void>> rename_impl(std::string_view from, std::string_view to,
-                                             const call_options& o);
-  asio::awaitable<outcome<void>> mkdir_impl(std::string_view path, std::uint32_t mode,
-                                            const call_options& o);
-  asio::awaitable<outcome<void>> symlink_impl(std::string_view target, std::string_view path,
-                                              const call_options& o);
-  asio::awaitable<outcome<void>> link_impl(std::string_view existing, std::string_view path,
-                                           const call_options& o);
-  asio::awaitable<outcome<std::string>> readlink_impl(std::string_view path, const call_options& o);
-  asio::awaitable<outcome<void>> fsync_impl(const file& f, const call_options& o);
-  asio::awaitable<outcome<fs_stat>> statfs_impl(std::string_view path, const call_options& o);
+  /// read() and write(): one transfer split into max_io() requests, pipelined.
+  asio::awaitable<outcome<std::size_t>> transfer(const file& f, std::uint64_t offset,
+                                                 std::span<std::byte> in,
+                                                 std::span<const std::byte> out,
+                                                 const call_options& o);
   template <class F>
   asio::awaitable<void> parallel_for(std::size_t n, std::size_t depth, F f);
 
   transport::stream sock_;
   strand_type strand_;
+  asio::any_io_executor strand_ex_;  ///< strand_, as coroutines see their executor
   options opts_;
   transport::frame_pools pools_;
   std::unique_ptr<transport::frame_reader> reader_;
