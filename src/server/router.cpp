@@ -13,7 +13,7 @@ void router::add(std::string aname, std::shared_ptr<filesystem> fs) {
   routes_.insert_or_assign(std::move(aname), std::move(fs));
 }
 
-bool router::remove(std::string_view aname) {
+bool router::erase(std::string_view aname) {
   std::unique_lock l(mu_);
   auto it = routes_.find(aname);
   if (it == routes_.end()) return false;

@@ -20,7 +20,7 @@ namespace ninep::server {
 /// operation on the fid, and on the fids walked from it, on that filesystem; a request naming
 /// fids of two of them (rename, link) gets EXDEV from the server.
 ///
-/// Thread-safe: routes may be added and removed while serving; fids already attached keep
+/// Thread-safe: routes may be added and erased while serving; fids already attached keep
 /// the filesystem they were attached to.
 class router final : public filesystem {
  public:
@@ -29,9 +29,9 @@ class router final : public filesystem {
   explicit router(std::shared_ptr<filesystem> fallback = nullptr);
   /// Routes `aname` to `fs`, replacing an earlier route for it.
   void add(std::string aname, std::shared_ptr<filesystem> fs);
-  /// Removes the route for `aname` (its anames go to the fallback from then on); false if
+  /// Removes the route for `aname` (attaches with it go to the fallback from then on); false if
   /// there was none.
-  bool remove(std::string_view aname);
+  bool erase(std::string_view aname);
   /// The filesystem an attach with `aname` goes to: its route, else the fallback; null when
   /// there is neither.
   std::shared_ptr<filesystem> find(std::string_view aname) const;

@@ -76,12 +76,12 @@ TEST(router, routes_by_aname_and_falls_back) {
   EXPECT_EQ(r.find("a"), a);
   EXPECT_EQ(r.find("other"), fallback);
 
-  // A route replaced, then removed: its aname goes to the fallback.
+  // A route replaced, then erased: its aname goes to the fallback.
   auto a2 = std::make_shared<one_node_fs>(3);
   r.add("a", a2);
   EXPECT_EQ(r.find("a"), a2);
-  EXPECT_TRUE(r.remove("a"));
-  EXPECT_FALSE(r.remove("a"));
+  EXPECT_TRUE(r.erase("a"));
+  EXPECT_FALSE(r.erase("a"));
   EXPECT_EQ(r.find("a"), fallback);
 }
 
