@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ninep/core/error.hpp>
-#include <ninep/synth/aname_mux.hpp>
+#include <ninep/server/router.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/files.hpp>
 #include <ninep/synth/tree_fs.hpp>
@@ -92,12 +92,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto root = std::make_shared<ram_dir>(std::make_shared<quota>(max_files));
-  auto mux = std::make_shared<synth::aname_mux>(synth::tree_fs::make(root));
+  auto routes = std::make_shared<server::router>(synth::tree_fs::make(root));
   return examples::serve(
-      "ramfs", std::move(args), mux, default_listen, [&](server::file_server& srv) {
+      "ramfs", std::move(args), routes, default_listen, [&](server::file_server& srv) {
         // The control tree reads the server's counters: add it once the
         // server exists.
-        mux->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(
-                            srv.stats(), [&srv](server::log_level l) { srv.set_level(l); })));
+        routes->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(
+                               srv.stats(), [&srv](server::log_level l) { srv.set_level(l); })));
       });
 }

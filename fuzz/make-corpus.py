@@ -86,7 +86,7 @@ def server_seeds():
 
 def server_sequences(d):
     """server_fuzz inputs: a dialect byte, then frames after the harness's Tversion and Tattach
-    (fid 0). The seeds walk the afid paths (issue 10): Tauth, Twrite and Tread on the afid,
+    (fid 0; fid 1 is attached to a second filesystem). The seeds walk the afid paths (issue 10): Tauth, Twrite and Tread on the afid,
     Tattach with it, other messages aimed at it, Tremove and Tclunk of it."""
     nofid = 0xFFFFFFFF
     n_uname = b"" if d == V2000 else struct.pack("<I", 0)  # 9P2000 Tauth/Tattach have none

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Feeds arbitrary bytes to an in-process server connection over a local-directory export.
-// The first input byte picks the dialect; a valid Tversion and Tattach (fid 0) precede the
-// fuzzed bytes so the fuzzer spends its time past the handshake. Checks: no crash, no hang
+// The first input byte picks the dialect; a valid Tversion and two Tattach (fid 0 on the
+// export, fid 1 on a second filesystem routed by aname) precede the fuzzed bytes so the fuzzer
+// spends its time past the handshake. Checks: no crash, no hang
 // (each connection must end once its input does), no leak (LeakSanitizer at exit), and nothing
 // created outside the export (a sentinel directory beside it must stay empty).
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <ninep/fs/local.hpp>
+#include <ninep/server/router.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/wire/codec.hpp>
 #include <thread>
@@ -21,7 +23,7 @@ using namespace ninep;
 namespace stdfs = std::filesystem;
 
 struct harness {
-  stdfs::path base, exported, outside;
+  stdfs::path base, exported, outside, second;
   std::unique_ptr<server::file_server> srv;
   std::thread loop;
 
@@ -32,11 +34,22 @@ struct harness {
     outside = base / "outside";
     stdfs::create_directories(exported / "dir");
     stdfs::create_directories(outside);
+    second = base / "second";
+    stdfs::create_directories(second);
     stdfs::create_symlink("../outside", exported / "escape");
     fs::local_config c;
     c.default_dir = exported;
     auto f = fs::local_fs::make(c);
     if (!f) std::abort();
+    // aname "second" is another filesystem (the harness attaches fid 1 to it), so requests
+    // that join fids of two filesystems, and walks from a routed attach, are one field away.
+    fs::local_config c2;
+    c2.default_dir = second;
+    auto f2 = fs::local_fs::make(c2);
+    if (!f2) std::abort();
+    auto routes =
+        std::make_shared<server::router>(std::shared_ptr<server::filesystem>(std::move(*f)));
+    routes->add("second", std::shared_ptr<server::filesystem>(std::move(*f2)));
     server::options o;
     o.level = server::log_level::error;
     o.workers = 2;
@@ -45,8 +58,7 @@ struct harness {
     // munged listens at this socket: every credential is refused, at once.
     o.identity.munge = true;
     o.identity.munge_socket = (base / "no-munged").string();
-    srv = std::make_unique<server::file_server>(std::shared_ptr<server::filesystem>(std::move(*f)),
-                                                o);
+    srv = std::make_unique<server::file_server>(routes, o);
     loop = std::thread([this] { srv->run(); });
   }
   ~harness() {
@@ -78,9 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   append(in, {wire::notag, wire::Tversion{65536, wire::version_string(d)}}, d);
   // The harness's socket pair is a unix-socket peer of our own uid: it names its user, which
   // must be us (a server that is not root acts as no one else).
-  append(in,
-         {1, wire::Tattach{0, wire::nofid, "fuzz", "", static_cast<std::uint32_t>(::geteuid())}},
-         d);
+  const auto uid = static_cast<std::uint32_t>(::geteuid());
+  append(in, {1, wire::Tattach{0, wire::nofid, "fuzz", "", uid}}, d);
+  append(in, {2, wire::Tattach{1, wire::nofid, "fuzz", "second", uid}}, d);
   in.insert(in.end(), reinterpret_cast<const std::byte*>(data + 1),
             reinterpret_cast<const std::byte*>(data + size));
 
@@ -103,9 +115,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   writer.join();
   ::close(sv[1]);
   if (!stdfs::is_empty(hs.outside)) std::abort();  // something escaped the export
-  // Keep the export small and the runs independent.
+  // Keep the exports small and the runs independent.
   for (const auto& e : stdfs::directory_iterator(hs.exported)) {
     if (e.path().filename() == "dir" || e.path().filename() == "escape") continue;
+    std::error_code ec;
+    stdfs::remove_all(e.path(), ec);
+  }
+  for (const auto& e : stdfs::directory_iterator(hs.second)) {
     std::error_code ec;
     stdfs::remove_all(e.path(), ec);
   }

@@ -44,6 +44,8 @@ class category final : public std::error_category {
         return "bad dial string";
       case errc::cancelled:
         return "operation cancelled";
+      case errc::unknown_aname:
+        return "no file tree is served under this aname";
     }
     return "unknown ninep error";
   }

@@ -528,7 +528,7 @@ result<server::walked> local_fs::attach(const server::context& cx) {
     // go-p9p's 9pr always attaches with "/": the default export, unless one is "/" itself.
     if (found == nullptr && a == "/" && s_->has_default) found = s_->exports.front();
   }
-  if (found == nullptr) return fail_with(ENOENT);
+  if (found == nullptr) return fail(make_error_code(errc::unknown_aname));
   return s_->as_user(cx, [&]() -> result<server::walked> {
     auto q = s_->qid_of_fd(found->root->fd.get());
     if (!q) return fail(q.error());

@@ -81,16 +81,23 @@ struct fid_extra {
   std::string auth;  ///< afid: the credential written so far
 };
 
+struct mount;  // mount.hpp
+
 /// What a fid refers to. Owned by the connection's fid table (network thread); requests hold
 /// shared references while a worker uses them. Its fields change only on the network thread
 /// (a new state replaces the old one on open, create and walk); `extra` is created with the
 /// state when its kind or an open directory needs it.
 struct fid_state {
   node_ptr node;
-  wire::qid qid;
+  wire::qid qid;  ///< as the client was told it (salted by `mnt`)
+  /// The filesystem `node` belongs to when it is not the server's own (a routed attach, a
+  /// mount point crossed by walk); null: shared::fs. See mount.hpp.
+  std::shared_ptr<const mount> mnt;
   std::shared_ptr<const ninep::server::user> user;
   node_ptr parent;   ///< the directory this fid was walked from (9P2000 remove and wstat)
   std::string name;  ///< last walked name ("/" at the root), for Rstat
+  /// Walks below the root of `mnt`, for ".." out of a mount point.
+  std::uint32_t depth = 0;
   bool open = false;
   int flags = 0;  ///< host open(2) flags when open
   bool rclose = false;

@@ -17,6 +17,7 @@
 
 #include "compat.hpp"
 #include "connection.hpp"
+#include "mount.hpp"
 
 namespace ninep::server::detail {
 namespace {
@@ -42,11 +43,12 @@ int open_flags_from_dotl(std::uint32_t f) noexcept {
 }
 
 // Collects dirents into an Rreaddir payload until `count` bytes are used; entries are whole.
+// Qids get the salt of the fid's mount.
 class dirent_writer final : public dirent_sink {
  public:
-  explicit dirent_writer(std::span<std::byte> out) : out_(out) {}
+  dirent_writer(std::span<std::byte> out, std::uint64_t salt) : out_(out), salt_(salt) {}
   bool add(const qid& q, std::uint64_t next, std::uint8_t type, std::string_view name) override {
-    auto n = encode_dirent(dirent{q, next, type, name}, out_.subspan(used_));
+    auto n = encode_dirent(dirent{salted(q, salt_), next, type, name}, out_.subspan(used_));
     if (!n) return false;
     used_ += *n;
     return true;
@@ -55,6 +57,7 @@ class dirent_writer final : public dirent_sink {
 
  private:
   std::span<std::byte> out_;
+  std::uint64_t salt_;
   std::size_t used_ = 0;
 };
 
@@ -63,7 +66,8 @@ class handler {
   explicit handler(request& r)
       : r_(r),
         c_(*r.conn),
-        fs_(*c_.sh().fs),
+        fs_(r.f1 ? fs_of(*r.f1) : *c_.sh().fs),
+        salt_(r.f1 ? salt_in(r.f1->mnt) : 0),
         cx_{r.f1 ? *r.f1->user : anonymous_, r.stop.get_token()} {}
 
   void operator()(const Tattach& m) {
@@ -95,10 +99,18 @@ class handler {
                             m.uname, a.n_uname, u->name, u->uid));
     context cx{*u, r_.stop.get_token()};
     auto w = fs_.attach(cx);
-    if (!w) return error(w.error());
+    if (!w) {
+      c_.sh().log(log_level::info,
+                  fmt::format("{}: attach aname \"{}\" as \"{}\" failed: {}", c_.peer_name(),
+                              m.aname, u->name, w.error().message()));
+      if (w.error() == errc::unknown_aname)
+        return error(w.error(), fmt::format("unknown aname \"{}\"", m.aname));
+      return error(w.error());
+    }
     auto f = std::make_shared<fid_state>();
     f->node = std::move(w->node);
-    f->qid = w->qid;
+    if (w->fs) f->mnt = std::make_shared<const mount>(mount{std::move(w->fs), w->qid_salt});
+    f->qid = salted(w->qid, w->qid_salt);
     f->user = std::move(u);
     f->name = "/";
     r_.result = f;
@@ -110,40 +122,66 @@ class handler {
     if (m.wnames.empty()) {
       auto n = fs_.clone(cx_, from.node);
       if (!n) return error(n.error());
-      auto f = std::make_shared<fid_state>();
+      auto f = same_file();
       f->node = std::move(*n);
-      f->qid = from.qid;
-      f->user = from.user;
-      f->parent = from.parent;
-      f->name = from.name;
       r_.result = f;
       return reply(Rwalk{});
     }
     Rwalk out;
     node_ptr cur = from.node, parent = from.parent;
-    std::string_view name = from.name;
+    std::shared_ptr<const mount> mnt = from.mnt;
+    std::string name = from.name;
+    std::uint32_t depth = from.depth;
+    // walk(5): failing on the first element is an error; later, a short Rwalk.
+    auto stop = [&](std::error_code ec) { return out.qids.empty() ? error(ec) : reply(out); };
     for (auto w : m.wnames) {
       if (w.empty()) {
         // go-p9p's 9pr walks "" for "/". walk(5) allows the error; say why it is one.
         if (out.qids.empty()) return error(errno_code(EINVAL), "walk: empty file name");
         return reply(out);
       }
-      auto step = fs_.walk(cx_, *cur, w);
-      if (!step) {
-        // walk(5): failing on the first element is an error; later, a short Rwalk.
-        if (out.qids.empty()) return error(step.error());
-        return reply(out);
+      if (w == ".." && depth == 0 && mnt && mnt->at) {
+        // ".." from the root of a mount point: the directory holding it, a node of the outer
+        // filesystem (a fresh one, as a walk would give: nodes are per fid).
+        auto back = fs_in(mnt->outer, *c_.sh().fs).clone(cx_, mnt->at);
+        if (!back) return stop(back.error());
+        out.qids.push_back(mnt->at_qid);
+        cur = std::move(*back);
+        parent = mnt->at_parent;
+        name = mnt->at_name;
+        depth = mnt->at_depth;
+        auto outer = mnt->outer;
+        mnt = std::move(outer);
+        continue;
       }
-      out.qids.push_back(step->qid);
-      parent = std::exchange(cur, std::move(step->node));
+      auto step = fs_in(mnt, *c_.sh().fs).walk(cx_, *cur, w);
+      if (!step) return stop(step.error());
+      std::uint64_t salt = salt_in(mnt);
+      if (step->fs) {
+        // Onto a mount point: from here on the fid is the mounted filesystem's.
+        salt ^= step->qid_salt;
+        qid at_qid = out.qids.empty() ? from.qid : out.qids[out.qids.size() - 1];
+        mnt = std::make_shared<const mount>(
+            mount{std::move(step->fs), salt, std::move(mnt), cur, at_qid, parent, name, depth});
+        // The mounted root has no parent in its own filesystem: no rename through Twstat.
+        parent = nullptr;
+        depth = 0;
+      } else {
+        parent = cur;
+        depth = w != ".." ? depth + 1 : depth > 0 ? depth - 1 : 0;
+      }
+      out.qids.push_back(salted(step->qid, salt));
+      cur = std::move(step->node);
       name = w;
     }
     auto f = std::make_shared<fid_state>();
     f->node = std::move(cur);
     f->qid = out.qids[out.qids.size() - 1];
+    f->mnt = std::move(mnt);
     f->user = from.user;
     f->parent = std::move(parent);
-    f->name = std::string(name);
+    f->name = std::move(name);
+    f->depth = depth;
     r_.result = f;
     reply(out);
   }
@@ -157,7 +195,7 @@ class handler {
     auto c = fs_.create(cx_, *r_.f1->node, m.name, open_flags_from_dotl(m.flags), m.mode, m.gid);
     if (!c) return error(c.error());
     install_created(std::move(c->node), c->qid, open_flags_from_dotl(m.flags), m.name, false);
-    reply(Rlcreate{c->qid, iounit(c->iounit)});
+    reply(Rlcreate{out(c->qid), iounit(c->iounit)});
   }
 
   void operator()(const Tcreate& m) {
@@ -205,12 +243,12 @@ class handler {
       }
       install_created(std::move(w->node), w->qid, O_RDONLY, m.name, (m.mode & omode::rclose) != 0);
       r_.result->open = opened;
-      return reply(Rcreate{w->qid, iounit(unit)});
+      return reply(Rcreate{out(w->qid), iounit(unit)});
     }
     auto c = fs_.create(cx_, dir, m.name, flags, perm, no_id);
     if (!c) return error(c.error());
     install_created(std::move(c->node), c->qid, flags, m.name, (m.mode & omode::rclose) != 0);
-    reply(Rcreate{c->qid, iounit(c->iounit)});
+    reply(Rcreate{out(c->qid), iounit(c->iounit)});
   }
 
   void operator()(const Tread& m) {
@@ -284,6 +322,7 @@ class handler {
     stat_strings keep;
     auto st = stat_of(fs_, cx_, *f.node, f.name, c_.dialect(), c_.sh().users, keep);
     if (!st) return error(st.error());
+    st->qid = out(st->qid);
     reply(Rstat{*st});
   }
 
@@ -320,17 +359,17 @@ class handler {
   void operator()(const Tsymlink& m) {
     auto q = fs_.symlink(cx_, *r_.f1->node, m.name, m.symtgt, m.gid);
     if (!q) return error(q.error());
-    reply(Rsymlink{*q});
+    reply(Rsymlink{out(*q)});
   }
   void operator()(const Tmknod& m) {
     auto q = fs_.mknod(cx_, *r_.f1->node, m.name, m.mode, m.major, m.minor, m.gid);
     if (!q) return error(q.error());
-    reply(Rmknod{*q});
+    reply(Rmknod{out(*q)});
   }
   void operator()(const Tmkdir& m) {
     auto q = fs_.mkdir(cx_, *r_.f1->node, m.name, m.mode, m.gid);
     if (!q) return error(q.error());
-    reply(Rmkdir{*q});
+    reply(Rmkdir{out(*q)});
   }
   void operator()(const Trename& m) {
     done(fs_.rename(cx_, *r_.f1->node, *r_.f2->node, m.name), Rrename{});
@@ -356,6 +395,15 @@ class handler {
 
   /// True when the operation completes later, through connection::complete().
   bool pending() const { return pending_; }
+
+  /// Answers EXDEV when the request names fids of two filesystems (Trename, Trenameat, Tlink,
+  /// a 9P2000.u hard link): no backend ever sees another's node. True if answered.
+  bool crosses_filesystems() {
+    if (!r_.f1 || !r_.f2 || r_.f2->kind == fid_state::kind::auth) return false;
+    if (&fs_of(*r_.f1) == &fs_of(*r_.f2)) return false;
+    error(errno_code(EXDEV));
+    return true;
+  }
 
   /// The network-thread fast paths (filesystem::try_read, try_getattr). True if answered.
   bool fast() {
@@ -387,7 +435,7 @@ class handler {
 
   void getattr_reply(const result<attr>& a) {
     if (!a) return error(a.error());
-    reply(Rgetattr{a->valid,      a->qid,        a->mode,       a->uid,        a->gid,
+    reply(Rgetattr{a->valid,      out(a->qid),   a->mode,       a->uid,        a->gid,
                    a->nlink,      a->rdev,       a->size,       a->blksize,    a->blocks,
                    a->atime_sec,  a->atime_nsec, a->mtime_sec,  a->mtime_nsec, a->ctime_sec,
                    a->ctime_nsec, a->btime_sec,  a->btime_nsec, a->gen,        a->data_version});
@@ -401,10 +449,10 @@ class handler {
 
   void operator()(const Treaddir& m) {
     r_.payload = c_.sh().pools.get(m.count);
-    dirent_writer out(r_.payload.span().first(m.count));
-    auto ok = fs_.readdir(cx_, *r_.f1->node, m.offset, out);
+    dirent_writer entries(r_.payload.span().first(m.count), salt_);
+    auto ok = fs_.readdir(cx_, *r_.f1->node, m.offset, entries);
     if (!ok) return error(ok.error());
-    set(Rreaddir{payload{r_.payload.span().first(out.used())}});
+    set(Rreaddir{payload{r_.payload.span().first(entries.used())}});
   }
 
   void operator()(const Txattrwalk& m) {
@@ -415,11 +463,7 @@ class handler {
     auto extra = std::make_unique<fid_extra>();
     extra->budget = &c_.sh().xattrs;
     extra->charged = v->size();
-    auto f = std::make_shared<fid_state>();
-    f->node = r_.f1->node;
-    f->qid = r_.f1->qid;
-    f->user = r_.f1->user;
-    f->name = r_.f1->name;
+    auto f = same_file();
     f->kind = fid_state::kind::xattr_read;
     f->extra = std::move(extra);
     f->extra->xattr = std::move(*v);
@@ -433,13 +477,7 @@ class handler {
     auto extra = std::make_unique<fid_extra>();
     extra->budget = &c_.sh().xattrs;
     extra->charged = m.attr_size;
-    auto f = std::make_shared<fid_state>();
-    const fid_state& old = *r_.f1;
-    f->node = old.node;
-    f->qid = old.qid;
-    f->user = old.user;
-    f->parent = old.parent;
-    f->name = old.name;
+    auto f = same_file();
     f->kind = fid_state::kind::xattr_write;
     f->extra = std::move(extra);
     f->extra->xattr_name = std::string(m.name);
@@ -478,30 +516,43 @@ class handler {
       return error(errno_code(EISDIR));
     auto o = fs_.open(cx_, *f.node, flags);
     if (!o) return error(o.error());
-    auto n = std::make_shared<fid_state>();
-    n->node = f.node;
-    n->qid = o->qid;
-    n->user = f.user;
-    n->parent = f.parent;
-    n->name = f.name;
+    auto n = same_file();
+    n->qid = out(o->qid);
     n->open = true;
     n->flags = flags;
     n->rclose = rclose;
     if (o->qid.type & qt::dir) n->extra = std::make_unique<fid_extra>();  // directory reads
     r_.result = n;
     if (dotl)
-      reply(Rlopen{o->qid, iounit(o->iounit)});
+      reply(Rlopen{n->qid, iounit(o->iounit)});
     else
-      reply(Ropen{o->qid, iounit(o->iounit)});
+      reply(Ropen{n->qid, iounit(o->iounit)});
+  }
+
+  // A new state for the fid of r_.f1 (open, xattrs, clone): the same file, in the same
+  // filesystem.
+  std::shared_ptr<fid_state> same_file() const {
+    const fid_state& o = *r_.f1;
+    auto f = std::make_shared<fid_state>();
+    f->node = o.node;
+    f->qid = o.qid;
+    f->mnt = o.mnt;
+    f->user = o.user;
+    f->parent = o.parent;
+    f->name = o.name;
+    f->depth = o.depth;
+    return f;
   }
 
   void install_created(node_ptr n, const qid& q, int flags, std::string_view name, bool rclose) {
     auto f = std::make_shared<fid_state>();
     f->node = std::move(n);
-    f->qid = q;
+    f->qid = out(q);
+    f->mnt = r_.f1->mnt;
     f->user = r_.f1->user;
     f->parent = r_.f1->node;
     f->name = std::string(name);
+    f->depth = r_.f1->depth + 1;
     f->open = true;
     f->flags = flags;
     f->rclose = rclose;
@@ -545,8 +596,11 @@ class handler {
         auto w = fs_.walk(cx_, dir, e.name);
         if (!w) continue;  // removed since listed
         stat_strings keep;
-        auto st = stat_of(fs_, cx_, *w->node, e.name, c_.dialect(), c_.sh().users, keep);
+        // A mount point's stat is its mounted root's, as a walk to it shows.
+        auto st =
+            stat_of(w->fs ? *w->fs : fs_, cx_, *w->node, e.name, c_.dialect(), c_.sh().users, keep);
         if (!st) continue;
+        st->qid = salted(st->qid, salt_ ^ w->qid_salt);
         std::string enc(stat_size(*st, c_.dialect()), '\0');
         (void)encode_stat(*st, c_.dialect(),
                           {reinterpret_cast<std::byte*>(enc.data()), enc.size()});
@@ -560,6 +614,10 @@ class handler {
     f.dir_offset += used;
     set(Rread{payload{out.first(used)}});
   }
+
+  /// `q` from the fid's filesystem as the client sees it (mount.hpp).
+  qid out(const qid& q) const { return salted(q, salt_); }
+  filesystem& fs_of(const fid_state& f) const { return fs_in(f.mnt, *c_.sh().fs); }
 
   std::uint32_t iounit(std::uint32_t backend) const {
     // The kernel sizes its I/O by iounit: offer full msize unless the backend insists.
@@ -593,7 +651,8 @@ class handler {
   bool pending_ = false;
   request& r_;
   connection& c_;
-  filesystem& fs_;
+  filesystem& fs_;  ///< the filesystem of r_.f1 (the server's own for Tattach)
+  std::uint64_t salt_;
   context cx_;
 };
 
@@ -606,6 +665,7 @@ bool execute(request& r) {
     return true;
   }
   handler h(r);
+  if (h.crosses_filesystems()) return true;
   std::visit(h, r.msg.body);
   return !h.pending();
 }

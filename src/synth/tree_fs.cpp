@@ -9,13 +9,9 @@
 #include <ninep/synth/tree_fs.hpp>
 #include <ninep/wire/dotl.hpp>
 
-#include "forward.hpp"
-
 namespace ninep::synth {
 namespace {
 
-using detail::as_foreign;
-using detail::foreign_node;
 namespace dotl = wire::dotl;
 
 tl::unexpected<std::error_code> err(int e) { return fail(errno_code(e)); }
@@ -111,11 +107,6 @@ result<server::walked> tree_fs::attach(const context&) {
 }
 
 result<server::walked> tree_fs::walk(const context& cx, server::node& from, std::string_view name) {
-  if (auto* f = as_foreign(from)) {
-    if (name == ".." && f->depth == 0 && f->mount_parent)
-      return server::walked{std::make_shared<tree_node>(f->mount_parent), f->mount_parent->qid()};
-    return detail::fwd_walk(cx, *f, name);
-  }
   auto& t = as_tree(from);
   if (!t.e->is_dir()) return err(ENOTDIR);
   if (!may(*t.e, cx, may_exec)) return err(EACCES);
@@ -130,43 +121,33 @@ result<server::walked> tree_fs::walk(const context& cx, server::node& from, std:
     if (!next) return err(ENOENT);
   }
   if (auto* mp = dynamic_cast<mount_point*>(next.get())) {
+    // The mounted filesystem's root, handed to the server with its filesystem: every call on
+    // it and below goes there, and ".." from it comes back to `d` (the server sees to both).
     server::user u = cx.user;
     u.aname = mp->aname();
     context inner{u, cx.stop};
     auto w = mp->fs()->attach(inner);
     if (!w) return fail(w.error());
-    auto f = std::make_shared<foreign_node>();
-    f->fs = mp->fs();
-    f->inner = std::move(w->node);
-    f->salt = mp->id() << 48;
-    f->mount_parent = d;
-    return server::walked{f, f->salted(w->qid)};
+    if (!w->fs) w->fs = mp->fs();
+    // Best effort against qid.path collisions with the tree's own entries (small ids).
+    w->qid_salt ^= mp->id() << 48;
+    return w;
   }
   return server::walked{std::make_shared<tree_node>(next), next->qid()};
 }
 
-result<server::node_ptr> tree_fs::clone(const context& cx, const server::node_ptr& n) {
-  if (auto* f = as_foreign(*n)) return detail::fwd_clone(cx, *f);
+result<server::node_ptr> tree_fs::clone(const context&, const server::node_ptr& n) {
   return std::make_shared<tree_node>(as_tree(*n).e);
 }
 
 // Attributes of tree entries live in memory: safe on the network thread. Reads of tree files
-// run the file's own code, so they always go to a worker; mounted filesystems decide for
-// themselves.
+// run the file's own code, so they always go to a worker (no try_read).
 std::optional<result<server::attr>> tree_fs::try_getattr(const context& cx, server::node& n,
                                                          std::uint64_t mask) {
-  if (auto* f = as_foreign(n)) return detail::fwd_try_getattr(cx, *f, mask);
   return getattr(cx, n, mask);
 }
-std::optional<result<std::size_t>> tree_fs::try_read(const context& cx, server::node& n,
-                                                     std::uint64_t offset,
-                                                     std::span<std::byte> out) {
-  if (auto* f = as_foreign(n)) return detail::fwd_try_read(cx, *f, offset, out);
-  return std::nullopt;
-}
 
-result<server::attr> tree_fs::getattr(const context& cx, server::node& n, std::uint64_t mask) {
-  if (auto* f = as_foreign(n)) return detail::fwd_getattr(cx, *f, mask);
+result<server::attr> tree_fs::getattr(const context&, server::node& n, std::uint64_t) {
   const entry& e = *as_tree(n).e;
   server::attr a;
   a.valid = dotl::getattr_basic;
@@ -186,7 +167,6 @@ result<server::attr> tree_fs::getattr(const context& cx, server::node& n, std::u
 }
 
 result<void> tree_fs::setattr(const context& cx, server::node& n, const server::set_attr& a) {
-  if (auto* f = as_foreign(n)) return detail::fwd_setattr(cx, *f, a);
   entry& e = *as_tree(n).e;
   // Check everything first, so a refused request changes nothing.
   if ((a.valid & dotl::setattr_mode) && !is_owner(e, cx)) return err(EPERM);
@@ -227,7 +207,6 @@ result<void> tree_fs::setattr(const context& cx, server::node& n, const server::
 }
 
 result<server::opened> tree_fs::open(const context& cx, server::node& n, int flags) {
-  if (auto* f = as_foreign(n)) return detail::fwd_open(cx, *f, flags);
   auto& t = as_tree(n);
   const int acc = flags & O_ACCMODE;
   if (t.e->is_dir()) {
@@ -252,7 +231,6 @@ result<server::opened> tree_fs::open(const context& cx, server::node& n, int fla
 
 result<server::created> tree_fs::create(const context& cx, server::node& dn, std::string_view name,
                                         int flags, std::uint32_t mode, std::uint32_t gid) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_create(cx, *f, name, flags, mode, gid);
   auto d = changeable_dir(cx, as_tree(dn));
   if (!d) return fail(d.error());
   if ((*d)->find(name)) return err(EEXIST);
@@ -272,7 +250,6 @@ result<server::created> tree_fs::create(const context& cx, server::node& dn, std
 
 result<std::size_t> tree_fs::read(const context& cx, server::node& n, std::uint64_t offset,
                                   std::span<std::byte> out) {
-  if (auto* f = as_foreign(n)) return detail::fwd_read(cx, *f, offset, out);
   auto& t = as_tree(n);
   if (!t.h) return err(EBADF);
   return t.h->read(cx, offset, out);
@@ -280,7 +257,6 @@ result<std::size_t> tree_fs::read(const context& cx, server::node& n, std::uint6
 
 void tree_fs::async_read(const context& cx, server::node& n, std::uint64_t offset,
                          std::span<std::byte> out, read_callback done) {
-  if (auto* f = as_foreign(n)) return detail::fwd_async_read(cx, *f, offset, out, std::move(done));
   auto& t = as_tree(n);
   if (!t.h) return done(err(EBADF));
   t.h->async_read(cx, offset, out, std::move(done));
@@ -288,15 +264,13 @@ void tree_fs::async_read(const context& cx, server::node& n, std::uint64_t offse
 
 result<std::size_t> tree_fs::write(const context& cx, server::node& n, std::uint64_t offset,
                                    std::span<const std::byte> in) {
-  if (auto* f = as_foreign(n)) return detail::fwd_write(cx, *f, offset, in);
   auto& t = as_tree(n);
   if (!t.h) return err(EBADF);
   return t.h->write(cx, offset, in);
 }
 
-result<void> tree_fs::readdir(const context& cx, server::node& n, std::uint64_t cookie,
+result<void> tree_fs::readdir(const context&, server::node& n, std::uint64_t cookie,
                               server::dirent_sink& out) {
-  if (auto* f = as_foreign(n)) return detail::fwd_readdir(cx, *f, cookie, out);
   auto& t = as_tree(n);
   if (!t.e->is_dir()) return err(ENOTDIR);
   auto d = std::static_pointer_cast<dir>(t.e);
@@ -318,13 +292,9 @@ result<void> tree_fs::readdir(const context& cx, server::node& n, std::uint64_t 
   return {};
 }
 
-result<void> tree_fs::fsync(const context& cx, server::node& n, bool datasync) {
-  if (auto* f = as_foreign(n)) return detail::fwd_fsync(cx, *f, datasync);
-  return {};
-}
+result<void> tree_fs::fsync(const context&, server::node&, bool) { return {}; }
 
-result<server::fs_stat> tree_fs::statfs(const context& cx, server::node& n) {
-  if (auto* f = as_foreign(n)) return detail::fwd_statfs(cx, *f);
+result<server::fs_stat> tree_fs::statfs(const context&, server::node&) {
   server::fs_stat s;
   s.type = dotl::v9fs_magic;
   s.bsize = 4096;
@@ -334,7 +304,6 @@ result<server::fs_stat> tree_fs::statfs(const context& cx, server::node& n) {
 
 result<wire::qid> tree_fs::mkdir(const context& cx, server::node& dn, std::string_view name,
                                  std::uint32_t mode, std::uint32_t gid) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_mkdir(cx, *f, name, mode, gid);
   auto d = changeable_dir(cx, as_tree(dn));
   if (!d) return fail(d.error());
   if ((*d)->find(name)) return err(EEXIST);
@@ -346,34 +315,12 @@ result<wire::qid> tree_fs::mkdir(const context& cx, server::node& dn, std::strin
   return (*sub)->qid();
 }
 
-result<wire::qid> tree_fs::symlink(const context& cx, server::node& dn, std::string_view name,
-                                   std::string_view target, std::uint32_t gid) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_symlink(cx, *f, name, target, gid);
-  return err(EOPNOTSUPP);
-}
-
-result<wire::qid> tree_fs::mknod(const context& cx, server::node& dn, std::string_view name,
-                                 std::uint32_t mode, std::uint32_t major, std::uint32_t minor,
-                                 std::uint32_t gid) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_mknod(cx, *f, name, mode, major, minor, gid);
-  return err(EOPNOTSUPP);
-}
-
-result<std::string> tree_fs::readlink(const context& cx, server::node& n) {
-  if (auto* f = as_foreign(n)) return detail::fwd_readlink(cx, *f);
+result<std::string> tree_fs::readlink(const context&, server::node&) {
   return err(EINVAL);  // readlink(2) on something that is not a symlink
-}
-
-result<void> tree_fs::link(const context& cx, server::node& dn, server::node& target,
-                           std::string_view name) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_link(cx, *f, target, name);
-  if (as_foreign(target)) return err(EXDEV);
-  return err(EOPNOTSUPP);  // an entry is in one directory only
 }
 
 result<void> tree_fs::rename(const context& cx, server::node& n, server::node& newdir,
                              std::string_view name) {
-  if (auto* f = as_foreign(n)) return detail::fwd_rename(cx, *f, newdir, name);
   auto& t = as_tree(n);
   if (t.e == root_) return err(EBUSY);
   auto from = t.e->parent();
@@ -384,8 +331,6 @@ result<void> tree_fs::rename(const context& cx, server::node& n, server::node& n
 
 result<void> tree_fs::renameat(const context& cx, server::node& olddir, std::string_view oldname,
                                server::node& newdir, std::string_view newname) {
-  if (auto* f = as_foreign(olddir)) return detail::fwd_renameat(cx, *f, oldname, newdir, newname);
-  if (as_foreign(newdir)) return err(EXDEV);
   auto from = changeable_dir(cx, as_tree(olddir));
   if (!from) return fail(from.error());
   auto to = changeable_dir(cx, as_tree(newdir));
@@ -395,12 +340,10 @@ result<void> tree_fs::renameat(const context& cx, server::node& olddir, std::str
 
 result<void> tree_fs::unlinkat(const context& cx, server::node& dn, std::string_view name,
                                std::uint32_t flags) {
-  if (auto* f = as_foreign(dn)) return detail::fwd_unlinkat(cx, *f, name, flags);
   return remove_name(cx, as_tree(dn), name, (flags & dotl::at_removedir) != 0);
 }
 
 result<void> tree_fs::remove(const context& cx, server::node& n) {
-  if (auto* f = as_foreign(n)) return detail::fwd_remove(cx, *f);
   auto& t = as_tree(n);
   if (t.e == root_) return err(EBUSY);
   auto parent = t.e->parent();
@@ -409,29 +352,15 @@ result<void> tree_fs::remove(const context& cx, server::node& n) {
   return remove_name(cx, parent_node, t.e->name(), t.e->is_dir());
 }
 
-result<std::uint8_t> tree_fs::lock(const context& cx, server::node& n,
-                                   const server::lock_request& l) {
-  if (auto* f = as_foreign(n)) return detail::fwd_lock(cx, *f, l);
+result<std::uint8_t> tree_fs::lock(const context&, server::node&, const server::lock_request&) {
   return dotl::lock_success;  // advisory locks are the clients' business: always granted
 }
 
-result<server::lock_request> tree_fs::getlock(const context& cx, server::node& n,
+result<server::lock_request> tree_fs::getlock(const context&, server::node&,
                                               const server::lock_request& l) {
-  if (auto* f = as_foreign(n)) return detail::fwd_getlock(cx, *f, l);
   server::lock_request r = l;
   r.type = dotl::lock_type_unlck;
   return r;
-}
-
-result<std::string> tree_fs::xattr_get(const context& cx, server::node& n, std::string_view name) {
-  if (auto* f = as_foreign(n)) return detail::fwd_xattr_get(cx, *f, name);
-  return err(EOPNOTSUPP);
-}
-
-result<void> tree_fs::xattr_set(const context& cx, server::node& n, std::string_view name,
-                                std::span<const std::byte> value, std::uint32_t flags) {
-  if (auto* f = as_foreign(n)) return detail::fwd_xattr_set(cx, *f, name, value, flags);
-  return err(EOPNOTSUPP);
 }
 
 }  // namespace ninep::synth

@@ -134,6 +134,8 @@ int to_errno(std::error_code ec) noexcept {
         return EINTR;
       case errc::bad_address:
         return EINVAL;
+      case errc::unknown_aname:
+        return ENOENT;
       case errc::unsupported_version:
         return EPROTONOSUPPORT;
       default:

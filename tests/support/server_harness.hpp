@@ -15,11 +15,12 @@
 
 namespace ninep::test {
 
-/// Runs a file_server on 127.0.0.1:0 in the background for the life of the object.
+/// Runs a file_server on 127.0.0.1:0 in the background for the life of the object. Logs only
+/// errors, unless `o` has a log sink of its own (then at o.level).
 class running_server {
  public:
   explicit running_server(std::shared_ptr<server::filesystem> fs, server::options o = {}) {
-    o.level = server::log_level::error;
+    if (!o.log) o.level = server::log_level::error;
     srv = std::make_unique<server::file_server>(std::move(fs), o);
     auto ok = srv->listen(*transport::parse_address("tcp!127.0.0.1!0"));
     if (!ok) throw std::runtime_error("listen: " + ok.error().message());

@@ -97,6 +97,9 @@ std::unique_ptr<client::client> connect(std::string_view cmd, const client_args&
                  "ninep {}: the server refused the attach; if it requires authentication, try "
                  "--auth munge\n",
                  cmd);
+    // ENOENT at connect is the attach's: nothing is served under that aname.
+    if (e == errno_code(ENOENT))
+      fmt::print(stderr, "ninep {}: the server serves no tree under aname \"{}\"\n", cmd, a.aname);
     return nullptr;
   }
   return std::move(*c);

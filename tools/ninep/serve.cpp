@@ -11,9 +11,9 @@
 #include <ninep/core/error.hpp>
 #include <ninep/fs/local.hpp>
 #include <ninep/server/cert_map.hpp>
+#include <ninep/server/router.hpp>
 #include <ninep/server/server.hpp>
 #include <ninep/server/users.hpp>
-#include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/tree_fs.hpp>
 #include <ninep/transport/address.hpp>
@@ -191,12 +191,12 @@ int run_serve(serve_options& o) {
 
   // aname "ctl" is the server's own control tree (counters, log level, and diod's null and
   // zero files, so diodload runs unchanged); every other aname goes to the exports.
-  auto mux =
-      std::make_shared<synth::aname_mux>(std::shared_ptr<server::filesystem>(std::move(*fs)));
-  server::file_server srv(mux, o.srv);
-  mux->add("ctl",
-           synth::tree_fs::make(synth::make_ctl_tree(
-               srv.stats(), [&srv](server::log_level l) { srv.set_level(l); }, o.srv.level)));
+  auto routes =
+      std::make_shared<server::router>(std::shared_ptr<server::filesystem>(std::move(*fs)));
+  server::file_server srv(routes, o.srv);
+  routes->add("ctl",
+              synth::tree_fs::make(synth::make_ctl_tree(
+                  srv.stats(), [&srv](server::log_level l) { srv.set_level(l); }, o.srv.level)));
   std::vector<std::thread> helpers;
   if (o.stdio) {
     // One connection on stdin/stdout (inetd, socat, ssh): bridge them to a socket pair.

@@ -43,6 +43,9 @@ enum class errc {
   bad_address,
   /// The operation was cancelled (Tflush, deadline, or shutdown).
   cancelled,
+  /// Tattach named an aname that nothing is served under (server::router, local_fs exports).
+  /// Travels as ENOENT.
+  unknown_aname,
 };
 
 /// Groups of errc values, usable for comparisons like `ec == condition::protocol_violation`.

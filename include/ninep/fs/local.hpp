@@ -51,7 +51,8 @@ struct local_export {
 
 /// What local_fs::make() serves.
 struct local_config {
-  /// The export used when aname is empty; empty: none (an empty aname then fails with ENOENT).
+  /// The export used when aname is empty; empty: none (an empty aname then fails with
+  /// errc::unknown_aname, which clients see as ENOENT).
   std::string default_dir;
   /// Named exports.
   std::vector<local_export> exports;

@@ -18,7 +18,12 @@
 /// operations on their own node objects: never tags, fids or wire buffers. The server has done
 /// every protocol check before a backend call: the fid exists, it is open (or not) as the
 /// operation needs, names are single path elements (no '/', not "" or "." or ".." except in
-/// walk), counts fit the reply.
+/// walk), counts fit the reply, and the nodes of a two-node operation (link, rename,
+/// renameat) are both this filesystem's (the server answers EXDEV itself otherwise).
+///
+/// A filesystem may show others inside it (mount points) or stand for several (routing by
+/// aname): attach and walk then return the other filesystem in walked::fs, and the server
+/// calls that one for the fid from then on. Nothing forwards calls by hand.
 ///
 /// Threading: the server calls a backend from worker threads, never from the network loop, so
 /// a call may block. Calls on different nodes may run concurrently; calls on the same node may
@@ -86,10 +91,23 @@ struct fs_stat {
   std::uint32_t namelen = 0;
 };
 
+class filesystem;
+
 /// A node reached by walk or attach, with its qid.
 struct walked {
   node_ptr node;
   wire::qid qid;
+  /// Set when `node` belongs to another filesystem than the one called: a mount point that
+  /// walk stepped onto (synth::mount_point), or the filesystem an attach was routed to
+  /// (server::router). `node` and `qid` are then `fs`'s own, and the server calls every later
+  /// operation on the fid, and on fids walked from it, on `fs`. Null: the node is the called
+  /// filesystem's. The server answers ".." from the root of a mount point with the directory
+  /// holding it, and a request naming fids of two filesystems with EXDEV.
+  std::shared_ptr<filesystem> fs = nullptr;
+  /// With `fs`: XORed into qid.path of every qid `fs` returns (this `qid` included), so that
+  /// paths from a mounted filesystem do not collide with the mounting tree's. Best effort;
+  /// 0: none.
+  std::uint64_t qid_salt = 0;
 };
 
 /// The result of open/create: the qid and the iounit (0: use msize).
@@ -134,10 +152,12 @@ class filesystem {
  public:
   virtual ~filesystem() = default;
 
-  /// Tattach: the root of the tree named by `cx.user.aname`. Errors: ENOENT (no such export).
+  /// Tattach: the root of the tree named by `cx.user.aname`; walked::fs set when another
+  /// filesystem serves it. Errors: ENOENT (no such export).
   virtual result<walked> attach(const context& cx) = 0;
   /// One step of Twalk from directory `from`. `name` may be ".."; at the root it stays at the
-  /// root. Never follows a symlink. Errors: ENOENT, ENOTDIR, EACCES.
+  /// root. Never follows a symlink. walked::fs is set when the step lands on another
+  /// filesystem (a mount point). Errors: ENOENT, ENOTDIR, EACCES.
   virtual result<walked> walk(const context& cx, node& from, std::string_view name) = 0;
   /// Twalk with no names: a second reference to the same file. Default: shares `n`'s node.
   virtual result<node_ptr> clone(const context& cx, const node_ptr& n);

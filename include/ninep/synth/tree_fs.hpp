@@ -12,9 +12,13 @@
 
 namespace ninep::synth {
 
-/// A directory entry that shows another filesystem: walking into it attaches `fs` (with the
-/// walking user, aname replaced by `aname`) and every call below it is delegated there.
-/// ".." from the mounted root leads back to the directory holding the mount.
+/// A directory entry that shows another filesystem: walking onto it attaches `fs` (as the
+/// walking user, aname replaced by `aname`) and returns that root with walked::fs set, so the
+/// server calls `fs` itself for it and everything below; ".." from the mounted root leads
+/// back to the directory holding the mount point (the server's doing too), and requests
+/// joining a node inside with one outside (rename, link) get EXDEV. Qid paths from `fs` are
+/// XORed with the mount point's id << 48 (walked::qid_salt). A mount point cannot be removed
+/// (EBUSY).
 class mount_point : public entry {
  public:
   mount_point(std::shared_ptr<server::filesystem> fs, std::string aname = {});
@@ -33,8 +37,9 @@ std::shared_ptr<mount_point> mount(std::shared_ptr<server::filesystem> fs, std::
 /// readdir with resumable cookies (the entry's index, over a snapshot taken when the listing
 /// starts), qids, getattr/setattr, open modes, permission checks against cx.user.uid (owner
 /// or other class; root passes unless no class has the bit), create/mkdir/unlink/rename in
-/// client_writable() directories, and per-fid handles. Operations a tree does not support
-/// answer EOPNOTSUPP (symlink, mknod, link, xattrs); fsync succeeds; locks always succeed.
+/// client_writable() directories, per-fid handles, and mount points. Operations a tree does
+/// not support answer EOPNOTSUPP (the defaults: symlink, mknod, link, xattrs); fsync
+/// succeeds; locks always succeed.
 class tree_fs final : public server::filesystem {
  public:
   explicit tree_fs(std::shared_ptr<dir> root);
@@ -47,9 +52,6 @@ class tree_fs final : public server::filesystem {
   result<server::node_ptr> clone(const context& cx, const server::node_ptr& n) override;
   std::optional<result<server::attr>> try_getattr(const context& cx, server::node& n,
                                                   std::uint64_t request_mask) override;
-  std::optional<result<std::size_t>> try_read(const context& cx, server::node& n,
-                                              std::uint64_t offset,
-                                              std::span<std::byte> out) override;
   result<server::attr> getattr(const context& cx, server::node& n,
                                std::uint64_t request_mask) override;
   result<void> setattr(const context& cx, server::node& n, const server::set_attr& a) override;
@@ -70,14 +72,7 @@ class tree_fs final : public server::filesystem {
   result<server::fs_stat> statfs(const context& cx, server::node& n) override;
   result<wire::qid> mkdir(const context& cx, server::node& dir, std::string_view name,
                           std::uint32_t mode, std::uint32_t gid) override;
-  result<wire::qid> symlink(const context& cx, server::node& dir, std::string_view name,
-                            std::string_view target, std::uint32_t gid) override;
-  result<wire::qid> mknod(const context& cx, server::node& dir, std::string_view name,
-                          std::uint32_t mode, std::uint32_t major, std::uint32_t minor,
-                          std::uint32_t gid) override;
   result<std::string> readlink(const context& cx, server::node& n) override;
-  result<void> link(const context& cx, server::node& dir, server::node& target,
-                    std::string_view name) override;
   result<void> rename(const context& cx, server::node& n, server::node& newdir,
                       std::string_view name) override;
   result<void> renameat(const context& cx, server::node& olddir, std::string_view oldname,
@@ -89,9 +84,6 @@ class tree_fs final : public server::filesystem {
                             const server::lock_request& l) override;
   result<server::lock_request> getlock(const context& cx, server::node& n,
                                        const server::lock_request& l) override;
-  result<std::string> xattr_get(const context& cx, server::node& n, std::string_view name) override;
-  result<void> xattr_set(const context& cx, server::node& n, std::string_view name,
-                         std::span<const std::byte> value, std::uint32_t flags) override;
 
  private:
   std::shared_ptr<dir> root_;

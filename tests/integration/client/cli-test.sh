@@ -80,6 +80,11 @@ if supports_links; then
   [ "$(readlink "$work/back/link")" = hello.txt ] && pass "symlink copied" || failed "symlink copied"
 fi
 
+# An aname the server does not serve is refused, and the refusal names it.
+if [ "$SERVER" = ninep ]; then
+  expect_err "unknown aname refused" 'aname "nope"' "$NINEP" ls "$addr" --version "$DIALECT" --aname nope /
+fi
+
 # ls
 expect_ok "ls" n ls /tree
 grep -qx "hello.txt" "$work/out" && grep -qx "a/" "$work/out" && pass "ls lists names" || failed "ls lists names"

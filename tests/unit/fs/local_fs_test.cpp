@@ -71,9 +71,9 @@ TEST_F(local_fs_test, attach_selects_exports) {
     server::user u{"root", 0, aname};
     return fs->attach(server::context{u, {}});
   };
-  EXPECT_EQ(ec(with("")), err(ENOENT));  // no default export configured
-  EXPECT_EQ(ec(with("nope")), err(ENOENT));
-  EXPECT_EQ(ec(with("/")), err(ENOENT));
+  EXPECT_EQ(ec(with("")), errc::unknown_aname);  // no default export configured
+  EXPECT_EQ(ec(with("nope")), errc::unknown_aname);
+  EXPECT_EQ(ec(with("/")), errc::unknown_aname);
   auto other = with("other");
   ASSERT_TRUE(other);
   auto by_path = with((tree_.outside() / "other").string());

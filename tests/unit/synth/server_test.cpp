@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ninep/server/router.hpp>
 #include <ninep/server/server.hpp>
-#include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/ctl.hpp>
 #include <ninep/synth/files.hpp>
 #include <ninep/synth/tree_fs.hpp>
@@ -289,16 +289,16 @@ TEST(synth_server, ramfs_workload_9p2000) {
 }
 
 TEST(synth_server, ctl_counters_and_loglevel) {
-  auto mux = std::make_shared<synth::aname_mux>();
-  running_server srv(mux);
+  auto routes = std::make_shared<server::router>();
+  running_server srv(routes);
   std::vector<server::log_level> levels;
   std::mutex mu;
-  mux->add("ctl",
-           synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), [&](server::log_level l) {
-             std::lock_guard lock(mu);
-             levels.push_back(l);
-             srv.srv->set_level(l);
-           })));
+  routes->add("ctl",
+              synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), [&](server::log_level l) {
+                std::lock_guard lock(mu);
+                levels.push_back(l);
+                srv.srv->set_level(l);
+              })));
   raw_client cl(srv.addr);
   cl.handshake(dialect::v2000L, "ctl");
   auto value = [&](std::string_view name) { return std::stoull(cat(cl, 1, {name})); };
@@ -351,7 +351,7 @@ TEST(synth_server, ctl_counters_and_loglevel) {
   EXPECT_EQ(levels, std::vector<server::log_level>{server::log_level::debug});
 }
 
-TEST(synth_server, aname_mux_routes) {
+TEST(synth_server, router_routes_by_aname) {
   auto files = std::make_shared<synth::dir>();
   (void)files->add("hello", synth::static_file("from the fallback\n"));
   std::shared_ptr<server::filesystem> fallback = synth::tree_fs::make(files);
@@ -363,9 +363,9 @@ TEST(synth_server, aname_mux_routes) {
   c.default_dir = dir;
   fallback = std::shared_ptr<server::filesystem>(std::move(*fs::local_fs::make(c)));
 #endif
-  auto mux = std::make_shared<synth::aname_mux>(fallback);
-  running_server srv(mux);
-  mux->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), {})));
+  auto routes = std::make_shared<server::router>(fallback);
+  running_server srv(routes);
+  routes->add("ctl", synth::tree_fs::make(synth::make_ctl_tree(srv.srv->stats(), {})));
   raw_client local(srv.addr);
   local.handshake(dialect::v2000L, "");
   auto hello = cat(local, 1, {"hello"});
@@ -380,6 +380,207 @@ TEST(synth_server, aname_mux_routes) {
   EXPECT_EQ(hello, "from the fallback\n");
 #endif
 }
+
+// A tree with "mnt/here" (a file of the tree) and "mnt/other", a mount point showing another
+// tree with "inner" and "sub/deep".
+struct mounted_trees {
+  std::shared_ptr<synth::dir> other_root = synth::dir::make_writable(0777);
+  std::shared_ptr<synth::dir> root = std::make_shared<synth::dir>();
+  std::shared_ptr<synth::dir> mnt = *root->subdir("mnt", 0777);
+  std::shared_ptr<synth::mount_point> mp;
+  std::uint64_t salt = 0;
+  mounted_trees() {
+    (void)other_root->add("inner", synth::static_file("from the other tree\n"));
+    (void)(*other_root->subdir("sub"))->add("deep", synth::static_file("deep\n"));
+    mnt->set_client_writable(true);
+    (void)mnt->add("here", synth::static_file("in the tree\n"));
+    mp = synth::mount(synth::tree_fs::make(other_root));
+    (void)mnt->add("other", mp);
+    salt = mp->id() << 48;
+  }
+  std::shared_ptr<synth::dir> sub() const {
+    return std::static_pointer_cast<synth::dir>(other_root->find("sub"));
+  }
+  std::uint64_t id(const std::shared_ptr<synth::dir>& d, std::string_view name) const {
+    return d->find(name)->id();
+  }
+};
+
+TEST(synth_server, mount_point_walk_read_and_stat_across_it) {
+  mounted_trees t;
+  running_server srv(synth::tree_fs::make(t.root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  // One Twalk across the mount point: from there on the qids are the other tree's, salted.
+  auto w = as<Rwalk>(cl.rpc(Twalk{0, 1, {"mnt", "other", "inner"}}));
+  ASSERT_EQ(w.qids.size(), 3u);
+  EXPECT_EQ(w.qids[0].path, t.mnt->id());
+  EXPECT_EQ(w.qids[1].path, t.other_root->id() ^ t.salt);
+  EXPECT_EQ(w.qids[1].type, qt::dir);
+  EXPECT_EQ(w.qids[2].path, t.id(t.other_root, "inner") ^ t.salt);
+  auto a = as<Rgetattr>(cl.rpc(Tgetattr{1, dotl::getattr_basic}));
+  EXPECT_EQ(a.qid.path, w.qids[2].path) << "getattr's qid matches the walk's";
+  EXPECT_EQ(a.size, 20u);
+  EXPECT_EQ(cat(cl, 2, {"mnt", "other", "inner"}), "from the other tree\n");
+  EXPECT_EQ(cat(cl, 2, {"mnt", "other", "sub", "deep"}), "deep\n");
+  EXPECT_EQ(cat(cl, 2, {"mnt", "here"}), "in the tree\n");
+
+  // A fid inside the mount keeps walking there.
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"mnt", "other"}}));
+  auto sub = as<Rwalk>(cl.rpc(Twalk{3, 4, {"sub", "deep"}}));
+  ASSERT_EQ(sub.qids.size(), 2u);
+  EXPECT_EQ(sub.qids[1].path, t.id(t.sub(), "deep") ^ t.salt);
+
+  // Listing the mounted root lists the other tree, with salted qids.
+  as<Rwalk>(cl.rpc(Twalk{3, 5, {}}));
+  auto o = as<Rlopen>(cl.rpc(Tlopen{5, dotl::rdonly | dotl::directory}));
+  EXPECT_EQ(o.qid.path, t.other_root->id() ^ t.salt);
+  std::map<std::string, std::uint64_t> entries;
+  auto data = as<Rreaddir>(cl.rpc(Treaddir{5, 0, 4096})).data.data;
+  while (!data.empty()) {
+    auto e = decode_dirent(data);
+    ASSERT_TRUE(e);
+    entries[std::string(e->value.name)] = e->value.qid.path;
+    data = data.subspan(e->size);
+  }
+  EXPECT_EQ(entries["inner"], t.id(t.other_root, "inner") ^ t.salt);
+  EXPECT_TRUE(entries.contains("sub"));
+  EXPECT_FALSE(entries.contains("here"));
+  auto st = as<Rstatfs>(cl.rpc(Tstatfs{3}));
+  EXPECT_EQ(st.fstype, dotl::v9fs_magic);
+
+  // Creating inside the mount makes the file in the other tree.
+  as<Rwalk>(cl.rpc(Twalk{0, 6, {"mnt", "other"}}));
+  auto made = as<Rlcreate>(cl.rpc(Tlcreate{6, "new", dotl::rdwr, 0644, no_id}));
+  ASSERT_TRUE(t.other_root->find("new"));
+  EXPECT_EQ(made.qid.path, t.id(t.other_root, "new") ^ t.salt);
+  EXPECT_FALSE(t.mnt->find("new"));
+}
+
+TEST(synth_server, mount_point_dotdot_leads_back_to_the_tree) {
+  mounted_trees t;
+  running_server srv(synth::tree_fs::make(t.root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  auto up = as<Rwalk>(cl.rpc(Twalk{0, 1, {"mnt", "other", "..", "here"}}));
+  ASSERT_EQ(up.qids.size(), 4u);
+  EXPECT_EQ(up.qids[2].path, t.mnt->id()) << "\"..\" of the mounted root: the directory holding it";
+  EXPECT_EQ(up.qids[3].path, t.id(t.mnt, "here"));
+  EXPECT_EQ(cat(cl, 2, {"mnt", "other", "..", "here"}), "in the tree\n");
+  // Down two levels in the mount and back up three: the tree's root.
+  auto deep = as<Rwalk>(cl.rpc(Twalk{0, 3, {"mnt", "other", "sub", "..", "..", ".."}}));
+  ASSERT_EQ(deep.qids.size(), 6u);
+  EXPECT_EQ(deep.qids[2].path, t.id(t.other_root, "sub") ^ t.salt);
+  EXPECT_EQ(deep.qids[3].path, t.other_root->id() ^ t.salt);
+  EXPECT_EQ(deep.qids[4].path, t.mnt->id());
+  EXPECT_EQ(deep.qids[5].path, t.root->id());
+  // A fid that walked into the mount remembers the way out, and so do its clones.
+  as<Rwalk>(cl.rpc(Twalk{0, 4, {"mnt", "other"}}));
+  as<Rwalk>(cl.rpc(Twalk{4, 5, {}}));
+  auto back = as<Rwalk>(cl.rpc(Twalk{5, 6, {".."}}));
+  ASSERT_EQ(back.qids.size(), 1u);
+  EXPECT_EQ(back.qids[0].path, t.mnt->id());
+  auto a = as<Rgetattr>(cl.rpc(Tgetattr{6, dotl::getattr_basic}));
+  EXPECT_EQ(a.qid.path, t.mnt->id()) << "the fid is the tree's again";
+  EXPECT_EQ(cat(cl, 7, {"mnt", "other", "inner"}), "from the other tree\n");
+}
+
+TEST(synth_server, mount_point_two_filesystems_never_meet) {
+  mounted_trees t;
+  running_server srv(synth::tree_fs::make(t.root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"mnt", "other"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"mnt"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"mnt", "other", "inner"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 4, {"mnt", "here"}}));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Trenameat{1, "inner", 2, "x"})), EXDEV);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Trenameat{2, "here", 1, "x"})), EXDEV);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Trename{3, 2, "x"})), EXDEV);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Trename{4, 1, "x"})), EXDEV);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tlink{2, 3, "x"})), EXDEV);
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tlink{1, 4, "x"})), EXDEV);
+  EXPECT_TRUE(t.other_root->find("inner"));
+  EXPECT_TRUE(t.mnt->find("here"));
+  EXPECT_FALSE(t.mnt->find("x"));
+  EXPECT_FALSE(t.other_root->find("x"));
+  // On either side alone, rename works.
+  as<Rrenameat>(cl.rpc(Trenameat{1, "inner", 1, "inner2"}));
+  EXPECT_TRUE(t.other_root->find("inner2"));
+  as<Rrenameat>(cl.rpc(Trenameat{2, "here", 2, "here2"}));
+  EXPECT_TRUE(t.mnt->find("here2"));
+  // The mount point itself is the tree's and stays put.
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Tunlinkat{2, "other", 0})), EBUSY);
+}
+
+TEST(synth_server, mount_point_in_9p2000u_stat_and_directory_read) {
+  mounted_trees t;
+  running_server srv(synth::tree_fs::make(t.root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000u);
+  as<Rwalk>(cl.rpc(Twalk{0, 1, {"mnt", "other", "inner"}}));
+  auto st = as<Rstat>(cl.rpc(Tstat{1})).stat;
+  EXPECT_EQ(st.qid.path, t.id(t.other_root, "inner") ^ t.salt);
+  EXPECT_EQ(st.name, "inner");
+  EXPECT_EQ(st.length, 20u);
+  // Reading "mnt" as stats: the mount point's entry is the mounted root, as a walk shows it.
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"mnt"}}));
+  as<Ropen>(cl.rpc(Topen{2, 0}));
+  std::map<std::string, std::uint64_t> paths;
+  auto data = as<Rread>(cl.rpc(Tread{2, 0, 4096})).data.data;
+  while (!data.empty()) {
+    auto s = decode_stat(data, dialect::v2000u);
+    ASSERT_TRUE(s);
+    paths[std::string(s->value.name)] = s->value.qid.path;
+    data = data.subspan(s->size);
+  }
+  EXPECT_EQ(paths["other"], t.other_root->id() ^ t.salt);
+  EXPECT_EQ(paths["here"], t.id(t.mnt, "here"));
+  // 9P2000 rename (Twstat) of the mounted root: it has no parent in its own filesystem.
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"mnt", "other"}}));
+  wire::stat ws;
+  ws.type = 0xffff;
+  ws.dev = ws.mode = ws.atime = ws.mtime = 0xffffffff;
+  ws.qid = {0xff, 0xffffffff, ~0ull};
+  ws.length = ~0ull;
+  ws.n_uid = ws.n_gid = ws.n_muid = no_id;
+  ws.name = "renamed";
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Twstat{3, ws})), EBUSY);
+  EXPECT_TRUE(t.mnt->find("other"));
+}
+
+#ifdef NINEP_HAVE_FS
+// A host directory mounted inside a synthetic tree.
+TEST(synth_server, local_directory_mounted_in_a_tree) {
+  char tmpl[] = "/tmp/ninep-synth-test-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(tmpl);
+  std::ofstream(dir / "file") << "on the host\n";
+  std::filesystem::create_directory(dir / "d");
+  fs::local_config c;
+  c.default_dir = dir;
+  std::shared_ptr<server::filesystem> host(std::move(*fs::local_fs::make(c)));
+  auto root = std::make_shared<synth::dir>();
+  (void)root->add("host", synth::mount(host));
+  (void)root->add("motd", synth::static_file("hello\n"));
+  running_server srv(synth::tree_fs::make(root));
+  raw_client cl(srv.addr);
+  cl.handshake(dialect::v2000L);
+  EXPECT_EQ(cat(cl, 1, {"host", "file"}), "on the host\n");
+  as<Rwalk>(cl.rpc(Twalk{0, 2, {"host"}}));
+  as<Rwalk>(cl.rpc(Twalk{0, 3, {"host", "d"}}));
+  auto a = as<Rgetattr>(cl.rpc(Tgetattr{3, dotl::getattr_basic}));
+  EXPECT_TRUE(S_ISDIR(a.mode));
+  // Within the host directory, rename is local_fs's; out of it, the server refuses.
+  as<Rrenameat>(cl.rpc(Trenameat{2, "file", 3, "moved"}));
+  EXPECT_TRUE(std::filesystem::exists(dir / "d" / "moved"));
+  EXPECT_EQ(raw_client::error_of(cl.rpc(Trenameat{3, "moved", 0, "x"})), EXDEV);
+  EXPECT_TRUE(std::filesystem::exists(dir / "d" / "moved"));
+  auto back = as<Rwalk>(cl.rpc(Twalk{3, 4, {"..", "..", "motd"}}));
+  EXPECT_EQ(back.qids.size(), 3u);
+  EXPECT_EQ(cat(cl, 5, {"host", "..", "motd"}), "hello\n");
+  std::filesystem::remove_all(dir);
+}
+#endif
 
 }  // namespace
 }  // namespace ninep

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <ninep/core/error.hpp>
-#include <ninep/synth/aname_mux.hpp>
 #include <ninep/synth/files.hpp>
 #include <ninep/synth/tree_fs.hpp>
 #include <ninep/wire/dotl.hpp>
@@ -291,55 +290,55 @@ TEST_F(tree_fs_test, per_open_snapshots_and_ctl) {
   EXPECT_EQ(commands, std::vector<std::string>{"start"});
 }
 
-TEST_F(tree_fs_test, mount_point_delegates_and_comes_back) {
+// The tree only hands the mounted root over; the server calls the mounted filesystem from
+// there (tests/unit/synth/server_test.cpp serves the same through a server).
+TEST_F(tree_fs_test, mount_point_hands_over_the_mounted_filesystem) {
   auto other_root = synth::dir::make_writable(0777);
   ASSERT_TRUE(other_root->add("inner", synth::static_file("from the other tree")));
   auto other = synth::tree_fs::make(other_root);
-  auto d = *root->subdir("mnt");
-  auto mp = synth::mount(other);
+  auto d = *root->subdir("mnt", 0777);
+  d->set_client_writable(true);
+  auto mp = synth::mount(other, "sub");
   ASSERT_TRUE(d->add("other", mp));
-  auto cx = root_user.cx();
-  EXPECT_EQ(read_all(*fs, cx, "mnt/other/inner"), "from the other tree");
-  auto m = walk_path(*fs, cx, "mnt/other");
-  EXPECT_EQ(m.qid.type, wire::qt::dir);
-  auto back = fs->walk(cx, *m.node, "..");
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->qid.path, d->id()) << ".. leaves the mount";
-  // Listing and creating inside the mount go to the other tree.
-  ASSERT_TRUE(fs->open(cx, *m.node, O_RDONLY));
-  collect_sink s;
-  ASSERT_TRUE(fs->readdir(cx, *m.node, 0, s));
-  ASSERT_EQ(s.items.size(), 3u);
-  EXPECT_EQ(s.items[2].name, "inner");
-  auto m2 = walk_path(*fs, cx, "mnt/other");
-  ASSERT_TRUE(fs->create(cx, *m2.node, "new", O_RDWR, 0644, 0));
-  EXPECT_TRUE(other_root->find("new"));
-  // Rename across the mount boundary: EXDEV.
-  auto m3 = walk_path(*fs, cx, "mnt/other");
-  auto dn = walk_path(*fs, cx, "mnt");
-  EXPECT_EQ(error_of(fs->renameat(cx, *m3.node, "new", *dn.node, "x")), EXDEV);
-  EXPECT_EQ(error_of(fs->remove(cx, *walk_path(*fs, cx, "mnt").node)), EACCES);
+  caller c(0);
+  c.user.aname = "outer";
+  auto m = walk_path(*fs, c.cx(), "mnt/other");
+  EXPECT_EQ(m.fs, other) << "the node is the mounted filesystem's";
+  EXPECT_EQ(m.qid_salt, mp->id() << 48);
+  EXPECT_EQ(m.qid, other_root->qid()) << "the mounted filesystem's own qid, unsalted";
+  // The node is `other`'s: calls on it go there.
+  auto inner = other->walk(c.cx(), *m.node, "inner");
+  ASSERT_TRUE(inner);
+  EXPECT_FALSE(inner->fs);
+  ASSERT_TRUE(other->open(c.cx(), *inner->node, O_RDONLY));
+  std::byte buf[64];
+  auto n = other->read(c.cx(), *inner->node, 0, buf);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(text({buf, *n}), "from the other tree");
+  // A mount point is part of the tree's structure: it cannot be removed.
+  auto dn = walk_path(*fs, c.cx(), "mnt");
+  EXPECT_EQ(error_of(fs->unlinkat(c.cx(), *dn.node, "other", 0)), EBUSY);
 }
 
-TEST_F(tree_fs_test, aname_mux_routes_by_aname) {
-  auto a_root = std::make_shared<synth::dir>();
-  ASSERT_TRUE(a_root->add("which", synth::static_file("a")));
-  auto b_root = std::make_shared<synth::dir>();
-  ASSERT_TRUE(b_root->add("which", synth::static_file("fallback")));
-  auto mux = std::make_shared<synth::aname_mux>(synth::tree_fs::make(b_root));
-  mux->add("a", synth::tree_fs::make(a_root));
-  caller ca, cb;
-  ca.user.aname = "a";
-  cb.user.aname = "anything";
-  EXPECT_EQ(read_all(*mux, ca.cx(), "which"), "a");
-  EXPECT_EQ(read_all(*mux, cb.cx(), "which"), "fallback");
-  synth::aname_mux strict;
-  strict.add("a", synth::tree_fs::make(a_root));
-  EXPECT_EQ(error_of(strict.attach(cb.cx())), ENOENT);
-  // Nodes of two filesystems cannot meet in one call.
-  auto wa = mux->attach(ca.cx());
-  auto wb = mux->attach(cb.cx());
-  EXPECT_EQ(error_of(mux->renameat(ca.cx(), *wa->node, "which", *wb->node, "x")), EXDEV);
+TEST_F(tree_fs_test, mount_point_attaches_with_its_own_aname) {
+  struct recorder final : server::filesystem {
+    std::string aname;
+    result<server::walked> attach(const server::context& cx) override {
+      aname = cx.user.aname;
+      return server::walked{std::make_shared<server::node>(), wire::qid{wire::qt::dir, 0, 5}};
+    }
+    result<server::walked> walk(const server::context&, server::node&, std::string_view) override {
+      return fail(errno_code(ENOENT));
+    }
+  };
+  auto r = std::make_shared<recorder>();
+  ASSERT_TRUE(root->add("m", synth::mount(r, "inside")));
+  caller c(0);
+  c.user.aname = "outer";
+  auto w = walk_path(*fs, c.cx(), "m");
+  EXPECT_EQ(r->aname, "inside");
+  EXPECT_EQ(w.fs, r);
+  EXPECT_EQ(w.qid.path, 5u) << "salting is the server's, when it answers";
 }
 
 }  // namespace

@@ -75,12 +75,13 @@ TEST(errors, to_errno_of_ninep_errc) {
   EXPECT_EQ(to_errno(errc::cancelled), EINTR);
   EXPECT_EQ(to_errno(errc::bad_address), EINVAL);
   EXPECT_EQ(to_errno(errc::unsupported_version), EPROTONOSUPPORT);
+  EXPECT_EQ(to_errno(errc::unknown_aname), ENOENT);
   for (errc e :
        {errc::need_more, errc::bad_size, errc::unknown_type, errc::field_overrun,
         errc::trailing_bytes, errc::too_many_elements, errc::bad_stat_size, errc::unexpected_reply})
     EXPECT_EQ(to_errno(e), EPROTO) << make_error_code(e).message();
   // Never 0 for an error.
-  for (int v = 1; v <= static_cast<int>(errc::cancelled); ++v)
+  for (int v = 1; v <= static_cast<int>(errc::unknown_aname); ++v)
     EXPECT_NE(to_errno(make_error_code(static_cast<errc>(v))), 0) << v;
 }
 
