@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The two commands of the README: `make run` and `make test`. Both install what is missing.
-.PHONY: all deps test-deps build release run test unit fuzz-build fuzz-short fuzz-long format format-check kernel-test bench clean
+.PHONY: all deps test-deps build release run test unit fuzz-build fuzz-short fuzz-long format format-check tidy tsan kernel-test bench clean
 
 JOBS ?= $(shell nproc)
 DEMO_DIR ?= $(CURDIR)/build/demo-export
@@ -29,13 +29,30 @@ run: release
 	@echo "  run as root, else you); a real deployment authenticates (ninep serve --auth munge)."
 	./build/release/tools/ninep/ninep serve --no-auth $(DEMO_DIR)
 
-# Everything CI checks: formatting, the ASan/UBSan build and its tests (kernel guest included),
-# and a short run of every fuzz target under clang.
+# Everything CI checks: formatting, clang-tidy, the ASan/UBSan build and its tests (kernel guest
+# included), the server and client tests under ThreadSanitizer, and a short run of every fuzz
+# target under clang.
 test: test-deps format-check
 	cmake --preset debug
 	cmake --build --preset debug -j $(JOBS)
 	ctest --preset debug
+	$(MAKE) tsan
+	$(MAKE) tidy
 	$(MAKE) fuzz-short
+
+# ThreadSanitizer (clang) where threads meet: the server (network threads and workers) and the
+# client (its I/O thread and callers on others).
+TSAN_RUN = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+tsan: deps
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS) --target server_tests client_tests
+	cd build/tsan/tests && $(TSAN_RUN) ./server_tests --gtest_brief=1
+	cd build/tsan/tests && $(TSAN_RUN) ./client_tests --gtest_brief=1
+
+# clang-tidy over src/, tools/ and examples/ with the compile commands of the clang build.
+tidy: deps
+	cmake --preset tsan
+	./scripts/tidy.sh build/tsan
 
 fuzz-build: deps
 	cmake --preset fuzz
