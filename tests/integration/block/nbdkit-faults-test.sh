@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# nbdkit-ninep-plugin when things go wrong: configuration mistakes fail at startup with one line
+# naming the address, the path and the reason; `ninep serve` SIGKILLed in the middle of a
+# verifying fio run and restarted within the retry time (fio completes and verifies); a server
+# that stays down gives EIO, never EINVAL, within the retry time plus a few seconds; SIGTERM
+# makes nbdkit exit cleanly. Usage: nbdkit-faults-test.sh NINEP PLUGIN
+set -euo pipefail
+NINEP=$1 PLUGIN=$2
+WORK=$(mktemp -d /tmp/ninep-nbdkit-faults.XXXXXX)
+. "$(dirname "$0")/lib-nbd.sh"
+need nbdkit nbdinfo qemu-io fio python3
+trap cleanup EXIT
+
+nbdkit "$PLUGIN" --help | grep -q "retry-timeout=" || fail "--help does not describe the keys"
+for k in address path aname uname version msize connections create retry-timeout timeout readonly; do
+	"${plugin_env[@]}" nbdkit "$PLUGIN" --dump-plugin | grep -q "^ninep_key_$k=" ||
+		fail "--dump-plugin does not describe $k"
+done
+ok "--help and --dump-plugin describe every key"
+
+start_9p ninep-tcp
+mkdir -p "$WORK/export/adir"
+
+# startup_fails WHAT PATTERN ARGS...: nbdkit must exit non-zero at once, its error line
+# matching PATTERN.
+startup_fails() {
+	local what=$1 pattern=$2
+	shift 2
+	if start_nbdkit "$@"; then
+		stop_nbdkit || true
+		fail "$what: nbdkit started"
+	fi
+	wait "$NBD_PID" 2>/dev/null || true
+	NBD_PID=
+	grep -q -- "$pattern" "$WORK/nbdkit.log" || fail "$what: $(cat "$WORK/nbdkit.log")"
+	ok "startup fails: $what: $(grep error "$WORK/nbdkit.log" | head -1)"
+}
+startup_fails "no such file" "$P9_ADDR: missing.img: No such file or directory" path=missing.img
+startup_fails "a directory" "$P9_ADDR: adir: Is a directory" path=adir
+startup_fails "msize too small" "msize=1000" path=x.img msize=1000
+dead="tcp!127.0.0.1!$(free_port)"
+(
+	P9_ADDR=$dead
+	startup_fails "server unreachable" "$dead: Connection refused" path=x.img
+)
+
+# SIGKILL in the middle of a verifying fio run, restarted 1 s later on the same port.
+start_nbdkit path=fio.img create=64M connections=2 retry-timeout=30 ||
+	fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+fio --name=restart --ioengine=nbd --uri="$NBD_URI" --rw=randwrite --bsrange=4k-128k \
+	--iodepth=16 --size=64M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+	--output="$WORK/fio.out" >/dev/null 2>&1 &
+fio_pid=$!
+sleep 2
+kill -0 "$fio_pid" 2>/dev/null || fail "fio ended before the kill: $(cat "$WORK/fio.out")"
+kill_9p KILL
+sleep 1
+restart_9p
+rc=0
+wait "$fio_pid" || rc=$?
+[ $rc = 0 ] || fail "fio across the restart (rc $rc): $(cat "$WORK/fio.out")"
+grep -q "err= 0" "$WORK/fio.out" || fail "fio errors: $(cat "$WORK/fio.out")"
+ok "9P server SIGKILLed mid-fio and restarted: fio completed and verified"
+
+# Down for good: EIO (not EINVAL) within the retry time plus a few seconds.
+stop_nbdkit || fail "nbdkit exit"
+start_nbdkit path=fio.img retry-timeout=2 || fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+kill_9p KILL
+start=$(date +%s)
+out=$(timeout 20 qemu-io -f raw "$NBD_URI" -c 'read 0 64k' 2>&1) || true
+took=$(($(date +%s) - start))
+grep -q "Input/output error" <<<"$out" || fail "no EIO from a dead server: $out"
+grep -q "Invalid argument" <<<"$out" && fail "EINVAL from a dead server: $out"
+ok "server down for good: EIO after ${took}s (retry-timeout=2)"
+
+# SIGTERM: a clean exit, status 0.
+stop_nbdkit || fail "nbdkit did not exit cleanly on SIGTERM"
+ok "nbdkit SIGTERM: clean exit"
+echo "PASS"
