@@ -294,7 +294,10 @@ asio::awaitable<result<void>> image::with_retry(F f) {
     if (!ec) co_return result<void>{};
     if (!lost_connection(ec)) co_return fail(ec);
     link_failed(*l);
+    // A server that keeps breaking its connections (or lying) is given the same time as one
+    // that stays away.
     if (!retry) retry = clock::now() + opts_.retry_timeout;
+    if (clock::now() >= *retry) co_return fail(retry_error());
     again = true;
   }
 }

@@ -45,7 +45,7 @@ class frame_proxy {
     ::close(lfd_);
     acceptor_.join();
     drop_all();
-    std::vector<std::unique_ptr<conn>> all;
+    std::vector<std::unique_ptr<connection>> all;
     {
       std::lock_guard lk(mu_);
       all = std::move(conns_);
@@ -91,7 +91,7 @@ class frame_proxy {
   }
 
  private:
-  struct conn {
+  struct connection {
     int index = 0;
     int client = -1, server = -1;
     int types[256] = {};
@@ -148,19 +148,19 @@ class frame_proxy {
       ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       std::lock_guard lk(mu_);
-      auto k = std::make_unique<conn>();
+      auto k = std::make_unique<connection>();
       k->index = static_cast<int>(conns_.size());
       k->client = c;
       k->server = s;
       k->write_counts.resize(65536);
-      conn* raw = k.get();
+      connection* raw = k.get();
       k->pumps.emplace_back([this, raw] { to_server(*raw); });
       k->pumps.emplace_back([this, raw] { to_client(*raw); });
       conns_.push_back(std::move(k));
     }
   }
 
-  void to_server(conn& c) {
+  void to_server(connection& c) {
     std::vector<std::uint8_t> f;
     while (read_frame(c.client, f)) {
       std::uint8_t type = f[4];
@@ -181,7 +181,7 @@ class frame_proxy {
     ::shutdown(c.client, SHUT_RDWR);
   }
 
-  void to_client(conn& c) {
+  void to_client(connection& c) {
     std::vector<std::uint8_t> f;
     while (read_frame(c.server, f)) {
       std::uint8_t type = f[4];
@@ -215,7 +215,7 @@ class frame_proxy {
   std::mutex mu_;
   std::condition_variable cv_;
   int io_requests_ = 0;
-  std::vector<std::unique_ptr<conn>> conns_;
+  std::vector<std::unique_ptr<connection>> conns_;
 };
 
 }  // namespace ninep::test

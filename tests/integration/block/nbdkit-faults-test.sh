@@ -12,10 +12,11 @@ WORK=$(mktemp -d /tmp/ninep-nbdkit-faults.XXXXXX)
 need nbdkit nbdinfo qemu-io fio python3
 trap cleanup EXIT
 
-nbdkit "$PLUGIN" --help | grep -q "retry-timeout=" || fail "--help does not describe the keys"
-for k in address path aname uname version msize connections create retry-timeout timeout readonly; do
-	"${plugin_env[@]}" nbdkit "$PLUGIN" --dump-plugin | grep -q "^ninep_key_$k=" ||
-		fail "--dump-plugin does not describe $k"
+help=$("${plugin_env[@]}" nbdkit "$PLUGIN" --help 2>&1)
+dump=$("${plugin_env[@]}" nbdkit "$PLUGIN" --dump-plugin 2>&1)
+for k in address path aname uname version msize connections create retry-timeout timeout readonly auth; do
+	grep -q "^$k=" <<<"$help" || fail "--help does not describe $k: $help"
+	grep -q "^ninep_key_$k=" <<<"$dump" || fail "--dump-plugin does not describe $k: $dump"
 done
 ok "--help and --dump-plugin describe every key"
 
