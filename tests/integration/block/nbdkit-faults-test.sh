@@ -23,19 +23,40 @@ ok "--help and --dump-plugin describe every key"
 start_9p ninep-tcp
 mkdir -p "$WORK/export/adir"
 
-# startup_fails WHAT PATTERN ARGS...: nbdkit must exit non-zero at once, its error line
-# matching PATTERN.
+# startup_fails WHAT PATTERN ARGS...: nbdkit must refuse to start (no socket), its one error
+# line matching PATTERN, and exit non-zero. Under ASan (a debug build's plugin, with the runtime
+# preloaded) nbdkit's exit(1) deadlocks in libp11-kit's destructor (nbdkit's own file plugin
+# does the same), so there the error line and the missing socket are the check and the stuck
+# process is killed.
 startup_fails() {
 	local what=$1 pattern=$2
 	shift 2
-	if start_nbdkit "$@"; then
-		stop_nbdkit || true
-		fail "$what: nbdkit started"
+	local sock=$WORK/fail.sock
+	local aname=()
+	[ -n "$P9_ANAME" ] && aname=("aname=$P9_ANAME" uname=root)
+	"${plugin_env[@]}" nbdkit -f -U "$sock" "$PLUGIN" "address=$P9_ADDR" "${aname[@]}" "$@" \
+		2>"$WORK/nbdkit.log" &
+	local pid=$! rc=
+	for _ in $(seq 200); do
+		[ -S "$sock" ] && { kill "$pid"; wait "$pid" || true; fail "$what: nbdkit started"; }
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rc=0
+			wait "$pid" || rc=$?
+			break
+		fi
+		[ ${#plugin_env[@]} -gt 0 ] && grep -q "error:" "$WORK/nbdkit.log" && sleep 1 && break
+		sleep 0.05
+	done
+	if [ -z "$rc" ]; then
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		[ ${#plugin_env[@]} -gt 0 ] || fail "$what: nbdkit did not exit"
+	else
+		[ "$rc" != 0 ] || fail "$what: nbdkit exited with status 0"
 	fi
-	wait "$NBD_PID" 2>/dev/null || true
-	NBD_PID=
+	[ "$(grep -c "error:" "$WORK/nbdkit.log")" = 1 ] || fail "$what: not one error line: $(cat "$WORK/nbdkit.log")"
 	grep -q -- "$pattern" "$WORK/nbdkit.log" || fail "$what: $(cat "$WORK/nbdkit.log")"
-	ok "startup fails: $what: $(grep error "$WORK/nbdkit.log" | head -1)"
+	ok "startup fails: $what: $(grep error "$WORK/nbdkit.log")"
 }
 startup_fails "no such file" "$P9_ADDR: missing.img: No such file or directory" path=missing.img
 startup_fails "a directory" "$P9_ADDR: adir: Is a directory" path=adir
