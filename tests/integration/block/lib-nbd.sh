@@ -15,8 +15,11 @@ need() {
 
 # A sanitizer-built plugin needs its runtime loaded before nbdkit's own libraries.
 plugin_env=()
-if ldd "$PLUGIN" | grep -q libasan; then
-	preload=$(ldd "$PLUGIN" | awk '/libasan|libubsan/ {print $3}' | tr '\n' ' ')
+# (ldd's output is kept first: `ldd | grep -q` under pipefail fails whenever grep exits before
+# ldd has written everything.)
+plugin_libs=$(ldd "$PLUGIN")
+if grep -q libasan <<<"$plugin_libs"; then
+	preload=$(awk '/libasan|libubsan/ {print $3}' <<<"$plugin_libs" | tr '\n' ' ')
 	plugin_env=(env "LD_PRELOAD=$preload" "ASAN_OPTIONS=detect_leaks=0")
 fi
 
@@ -75,7 +78,7 @@ start_nbdkit() {
 	NBD_PID=$!
 	for _ in $(seq 200); do
 		[ -S "$NBD_SOCK" ] && return 0
-		kill -0 "$NBD_PID" 2>/dev/null || return 1
+		kill -0 "$NBD_PID" 2>/dev/null || { echo "nbdkit died (${plugin_env[*]})" >&2; return 1; }
 		sleep 0.05
 	done
 	return 1

@@ -69,7 +69,7 @@ dead="tcp!127.0.0.1!$(free_port)"
 
 # SIGKILL in the middle of a verifying fio run, restarted 1 s later on the same port.
 start_nbdkit path=fio.img create=64M connections=2 retry-timeout=30 ||
-	fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+	fail "nbdkit: $(grep -v "debug:" "$WORK/nbdkit.log")"
 fio --name=restart --ioengine=nbd --uri="$NBD_URI" --rw=randwrite --bsrange=4k-128k \
 	--iodepth=16 --size=64M --verify=crc32c --verify_fatal=1 --do_verify=1 \
 	--output="$WORK/fio.out" >/dev/null 2>&1 &
@@ -87,7 +87,9 @@ ok "9P server SIGKILLed mid-fio and restarted: fio completed and verified"
 
 # Down for good: EIO (not EINVAL) within the retry time plus a few seconds.
 stop_nbdkit || fail "nbdkit exit"
-start_nbdkit path=fio.img retry-timeout=2 || fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+start_nbdkit path=fio.img retry-timeout=2 || fail "nbdkit: $(grep -v "debug:" "$WORK/nbdkit.log")"
+# One request first: the plugin has connected (after_fork) before the server goes.
+qemu-io -f raw "$NBD_URI" -c 'read 0 4k' >/dev/null || fail "nbdkit not serving"
 kill_9p KILL
 start=$(date +%s)
 out=$(timeout 20 qemu-io -f raw "$NBD_URI" -c 'read 0 64k' 2>&1) || true

@@ -13,7 +13,7 @@ need nbdkit nbdinfo nbdcopy qemu-img qemu-io fio python3
 trap cleanup EXIT
 
 start_9p "$KIND"
-start_nbdkit path=disk.img create=64M connections=2 || fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+start_nbdkit path=disk.img create=64M connections=2 || fail "nbdkit: $(grep -v "debug:" "$WORK/nbdkit.log")"
 IMG=$WORK/export/disk.img
 
 # nbdinfo: the size and what the plugin promises.
@@ -78,7 +78,7 @@ ok "fio randwrite 4k-128k iodepth 16, crc32c verified"
 stop_nbdkit || fail "nbdkit did not exit cleanly on SIGTERM"
 
 # A qcow2 on the export (qemu-img create writes the header through NBD), used, then checked.
-start_nbdkit path=q.img create=64M || fail "nbdkit: $(cat "$WORK/nbdkit.log")"
+start_nbdkit path=q.img create=64M || fail "nbdkit: $(grep -v "debug:" "$WORK/nbdkit.log")"
 qemu-img create -q -f qcow2 "$NBD_URI" 48M
 out=$(qemu-io -f qcow2 "$NBD_URI" -c 'write -P 0x77 1M 5M' -c 'read -P 0x77 1M 5M' 2>&1)
 if grep -qE "verification failed|failed:" <<<"$out"; then fail "qcow2 qemu-io: $out"; fi
