@@ -21,7 +21,7 @@ head -c "${SIZE}M" /dev/urandom >"$IMG"
 
 # Each server: a name and how to start it on $NBD_SOCK (NBD_PID set).
 serve_file() { nbdkit -f -U "$NBD_SOCK" file file="$IMG" & NBD_PID=$!; }
-serve_qemu_nbd() { qemu-nbd -f raw -k "$NBD_SOCK" --cache=writeback --aio=threads -e 16 "$IMG" & NBD_PID=$!; }
+serve_qemu_nbd() { qemu-nbd -t -f raw -k "$NBD_SOCK" --cache=writeback --aio=threads -e 16 "$IMG" & NBD_PID=$!; }
 serve_ninep() {
 	"${plugin_env[@]}" nbdkit -f -U "$NBD_SOCK" "$PLUGIN" "address=$P9_ADDR" ${P9_ANAME:+aname=$P9_ANAME uname=root} \
 		path=disk.img connections="$CONNS" 2>"$WORK/nbdkit.log" &
@@ -51,7 +51,7 @@ run_server() {
 		local wname=${w%%|*} args=${w#*|}
 		# shellcheck disable=SC2086
 		fio --name=b --ioengine=nbd --uri="$uri" $args --size="${SIZE}M" --time_based \
-			--runtime="$RUN" --ramp_time=1 --output-format=json >"$WORK/fio.json" 2>/dev/null ||
+			--runtime="$RUN" --ramp_time=1 --output-format=json --output="$WORK/fio.json" >/dev/null 2>&1 ||
 			fail "fio $wname on $name"
 		python3 - "$WORK/fio.json" "$name" "$wname" >>"$results" <<'EOF'
 import json, sys
@@ -110,6 +110,6 @@ for w in loads:
 print()
 print("depth-1 mean completion latency (us):")
 for w in loads:
-    if "qd1" in w:
+    if w.endswith("qd1"):
         print(f"  {w:<22}" + "".join(f"{s}={val[(s, w)][2]:.1f} " for s in servers if (s, w) in val))
 EOF
