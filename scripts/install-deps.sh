@@ -12,9 +12,9 @@ build_pkgs=(g++ clang clang-format clang-tidy libclang-rt-14-dev cmake ninja-bui
 # python3 for the integration scripts' helpers (free ports, raw 9P peers, JSON checks), bc for
 # bench/run.sh; munge (munged, for the MUNGE authentication tests against diod and ourselves);
 # nbdkit and NBD's tools for the block plugin (nbdinfo/nbdcopy, qemu-img/qemu-io, fio's nbd
-# engine, libnbd's Python binding).
+# engine).
 test_pkgs=(diod munge socat qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio xz-utils
-  python3 bc nbdkit libnbd-bin qemu-utils fio python3-libnbd)
+  python3 bc nbdkit libnbd-bin qemu-utils fio)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -247,7 +247,9 @@ void run_until_signal(file_server& srv) {
   });
   srv.run();
   // If the server stopped for another reason, wake the signal thread so it can end.
-  ::pthread_kill(signals.native_handle(), SIGTERM);
+  // The signal thread has SIGTERM blocked and waits for it in sigwait(): this wakes it, it does
+  // not end it.
+  ::pthread_kill(signals.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   signals.join();
 }
 

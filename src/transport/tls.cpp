@@ -33,7 +33,7 @@ using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<tcp::socket>;
 /// Bytes moved per relay step in each direction: one msize-sized frame of the usual 512 KiB
 /// client msize crosses in a few steps.
-constexpr std::size_t relay_chunk = 256 * 1024;
+constexpr std::size_t relay_chunk = std::size_t{256} * 1024;
 
 std::string file_error(const std::string& file, const std::error_code& ec) {
   return file + ": " + ec.message();

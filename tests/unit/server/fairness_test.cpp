@@ -437,7 +437,7 @@ TEST(server_fairness, queued_request_frames_are_bounded) {
     as<Rwalk>(h.rpc(Twalk{0, 1, {"f"}}));
     as<Rlopen>(h.rpc(Tlopen{1, dotl::wronly}));
     // Sent from threads: once the server stops reading, send() blocks.
-    senders.emplace_back([&h, chunk] {
+    senders.emplace_back([&h] {
       std::vector<std::byte> data(chunk, std::byte{'w'});
       try {
         for (int i = 0; i < writes; ++i)
