@@ -13,6 +13,7 @@ allowed() {
     fs) echo "core wire transport server fs" ;;
     client) echo "core wire transport client" ;;
     synth) echo "core wire transport server synth" ;;
+    mount) echo "core wire transport client mount" ;;
     *) echo "" ;;
   esac
 }

@@ -1,0 +1,1168 @@
+// SPDX-License-Identifier: MIT
+#include "filesystem.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ninep/core/error.hpp>
+#include <ninep/wire/dotl.hpp>
+#include <stop_token>
+
+namespace ninep::mount {
+namespace {
+
+namespace dotl = wire::dotl;
+
+/// The errno a FUSE request fails with for a client error: the server's errno as it is, EINTR
+/// for a request the caller interrupted (flushed), EIO for a lost connection or a server that
+/// broke the protocol.
+int errno_of(const client::error& e) {
+  if (e == errc::cancelled) return EINTR;
+  if (e.code.category() == std::generic_category() && e.code.value() > 0) return e.code.value();
+  return EIO;
+}
+
+/// Host open(2) flags as 9P2000.L wire flags (the wire has Linux-generic values; the host's
+/// can differ, as on arm64). O_CREAT, O_EXCL and O_NOCTTY are the kernel's business here.
+std::uint32_t dotl_flags(int f) {
+  std::uint32_t out = static_cast<std::uint32_t>(f & O_ACCMODE);
+  const std::pair<int, std::uint32_t> table[] = {
+      {O_TRUNC, dotl::trunc},         {O_APPEND, dotl::append}, {O_NONBLOCK, dotl::nonblock},
+      {O_DSYNC, dotl::dsync},         {O_DIRECT, dotl::direct}, {O_DIRECTORY, dotl::directory},
+      {O_NOFOLLOW, dotl::nofollow},   {O_NOATIME, dotl::noatime}, {O_SYNC & ~O_DSYNC, dotl::sync},
+  };
+  for (auto [host, wire_bit] : table)
+    if (host != 0 && (f & host) == host) out |= wire_bit;
+  return out;
+}
+
+/// A lock type of fcntl(2) on the 9P2000.L wire, and back.
+std::uint8_t wire_lock_type(short t) {
+  return t == F_RDLCK ? dotl::lock_type_rdlck
+                      : t == F_WRLCK ? dotl::lock_type_wrlck : dotl::lock_type_unlck;
+}
+short host_lock_type(std::uint8_t t) {
+  return t == dotl::lock_type_rdlck ? F_RDLCK : t == dotl::lock_type_wrlck ? F_WRLCK : F_UNLCK;
+}
+
+/// A 9P lock length for an fcntl l_len: 0 means "to the end" on both sides.
+std::uint64_t wire_lock_length(const struct flock& lk) {
+  return lk.l_len <= 0 ? 0 : static_cast<std::uint64_t>(lk.l_len);
+}
+
+template <class R>
+const R* as(const client::reply& r) {
+  return std::get_if<R>(&r.msg.body);
+}
+
+// How often a blocked setlkw asks again (the kernel's v9fs polls the same way).
+constexpr auto lock_poll = std::chrono::milliseconds(100);
+// The largest extended attribute Linux has (XATTR_SIZE_MAX) and listing (XATTR_LIST_MAX).
+constexpr std::uint64_t xattr_max = 65536;
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+/// An open file: its own fid, opened with the open(2) flags.
+struct filesystem::open_file {
+  file_ptr f;
+  fuse_ino_t ino = 0;
+  std::atomic<bool> locked{false};  ///< a lock was ever taken through it (flush releases)
+};
+
+/// An open directory: its listing, read whole at the first readdir (and again on rewind), so
+/// that FUSE's offsets are indexes into it and stay valid for the life of the handle.
+struct filesystem::dir_handle {
+  bool loaded = false;
+  std::vector<client::dir_entry> entries;
+};
+
+/// One FUSE request's 9P calls: the call options carry a stop token that FUSE's interrupt
+/// fires, which flushes whatever 9P request is in flight. Lives in the coroutine frame and is
+/// destroyed only after the reply, after which libfuse never calls the interrupt function.
+struct filesystem::scope {
+  explicit scope(fuse_req_t r) {
+    co.stop = stop.get_token();
+    fuse_req_interrupt_func(r, &scope::interrupted, this);
+  }
+  scope(const scope&) = delete;
+  scope& operator=(const scope&) = delete;
+  static void interrupted(fuse_req_t, void* self) {
+    static_cast<scope*>(self)->stop.request_stop();
+  }
+  std::stop_source stop;
+  client::call_options co;
+};
+
+filesystem::filesystem(asio::io_context& io, std::shared_ptr<client::session> s,
+                       const options& o, const client::attr& root)
+    : io_(io), s_(std::move(s)), o_(o), client_id_(host_name()) {
+  inode& r = inodes_[FUSE_ROOT_ID];
+  r.qid_path = root.qid.path;
+  r.type = root.mode & S_IFMT;
+  r.nlookup = 1;  // never forgotten
+  by_qid_[root.qid.path] = FUSE_ROOT_ID;
+}
+
+filesystem::~filesystem() {
+  // The blank fids are not bound on the server: nothing to clunk.
+  for (auto& b : blanks_) b.release();
+}
+
+void filesystem::spawn(fuse_req_t req, task<void> t) {
+  asio::co_spawn(io_, std::move(t), [req](const std::exception_ptr& e) {
+    // Only std::bad_alloc gets here (nothing else throws), before any reply was sent.
+    if (e) fuse_reply_err(req, ENOMEM);
+  });
+}
+
+// ---- the inode table -------------------------------------------------------------------
+
+std::string filesystem::path_of_locked(fuse_ino_t ino, int& err) const {
+  std::vector<const std::string*> names;
+  for (fuse_ino_t at = ino; at != FUSE_ROOT_ID;) {
+    auto it = inodes_.find(at);
+    // An inode whose ancestor the kernel forgot, or one that lost its last name.
+    if (it == inodes_.end() || it->second.parent == 0 || names.size() > 4096) {
+      err = ESTALE;
+      return {};
+    }
+    names.push_back(&it->second.name);
+    at = it->second.parent;
+  }
+  std::string p;
+  for (auto n = names.rbegin(); n != names.rend(); ++n) {
+    p += '/';
+    p += **n;
+  }
+  err = 0;
+  return p;
+}
+
+client::outcome<std::string> filesystem::path_of(fuse_ino_t ino) const {
+  std::lock_guard lk(mu_);
+  int err = 0;
+  std::string p = path_of_locked(ino, err);
+  if (err != 0) return client::fail(errno_code(err));
+  return p;
+}
+
+client::outcome<std::string> filesystem::child_path(fuse_ino_t parent,
+                                                    std::string_view name) const {
+  auto p = path_of(parent);
+  if (!p) return p;
+  *p += '/';
+  *p += name;
+  return p;
+}
+
+fuse_entry_param filesystem::remember(fuse_ino_t parent, std::string_view name,
+                                      const client::attr& a, file_ptr f) {
+  fuse_entry_param e{};
+  file_ptr dropped;  // destroyed (clunked) outside the lock
+  {
+    std::lock_guard lk(mu_);
+    fuse_ino_t ino = 0;
+    auto q = by_qid_.find(a.qid.path);
+    if (q != by_qid_.end()) {
+      auto it = inodes_.find(q->second);
+      // A server that reuses a qid.path for a file of another type: a new inode for the kernel.
+      if (it != inodes_.end() && it->second.type == (a.mode & S_IFMT)) ino = q->second;
+    }
+    if (ino == 0) {
+      ino = next_ino_++;
+      inode& n = inodes_[ino];
+      n.qid_path = a.qid.path;
+      n.type = a.mode & S_IFMT;
+      by_qid_[a.qid.path] = ino;
+    }
+    inode& n = inodes_[ino];
+    if (ino != FUSE_ROOT_ID) {
+      if (n.parent != 0 && (n.parent != parent || n.name != name)) {
+        auto old = names_.find(std::make_pair(n.parent, n.name));
+        if (old != names_.end() && old->second == ino) names_.erase(old);
+      }
+      n.parent = parent;
+      n.name = std::string(name);
+      names_[std::make_pair(parent, n.name)] = ino;
+    }
+    if (!n.fid)
+      n.fid = std::move(f);
+    else
+      dropped = std::move(f);
+    ++n.nlookup;
+    e.ino = ino;
+  }
+  e.attr = to_stat(a);
+  e.attr_timeout = attr_timeout();
+  e.entry_timeout = entry_timeout();
+  return e;
+}
+
+void filesystem::forget_one(fuse_ino_t ino, std::uint64_t n) {
+  file_ptr dropped;
+  std::lock_guard lk(mu_);
+  auto it = inodes_.find(ino);
+  if (it == inodes_.end() || ino == FUSE_ROOT_ID) return;
+  inode& node = it->second;
+  node.nlookup -= std::min(n, node.nlookup);
+  if (node.nlookup > 0) return;
+  auto nm = names_.find(std::make_pair(node.parent, node.name));
+  if (nm != names_.end() && nm->second == ino) names_.erase(nm);
+  auto q = by_qid_.find(node.qid_path);
+  if (q != by_qid_.end() && q->second == ino) by_qid_.erase(q);
+  dropped = std::move(node.fid);  // its last user clunks it
+  inodes_.erase(it);
+}
+
+void filesystem::drop_name(fuse_ino_t parent, const std::string& name) {
+  std::lock_guard lk(mu_);
+  auto nm = names_.find(std::make_pair(parent, name));
+  if (nm == names_.end()) return;
+  auto it = inodes_.find(nm->second);
+  // Still open, perhaps: it keeps its fid but has no path any more.
+  if (it != inodes_.end() && it->second.parent == parent && it->second.name == name)
+    it->second.parent = 0;
+  names_.erase(nm);
+}
+
+void filesystem::moved(fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,
+                       const std::string& newname) {
+  drop_name(newparent, newname);  // replaced, if it existed
+  std::lock_guard lk(mu_);
+  auto nm = names_.find(std::make_pair(parent, name));
+  if (nm == names_.end()) return;
+  fuse_ino_t ino = nm->second;
+  names_.erase(nm);
+  auto it = inodes_.find(ino);
+  if (it == inodes_.end()) return;
+  it->second.parent = newparent;
+  it->second.name = newname;
+  names_[std::make_pair(newparent, newname)] = ino;
+}
+
+struct stat filesystem::to_stat(const client::attr& a) const {
+  struct stat st {};
+  st.st_ino = a.qid.path;
+  st.st_mode = a.mode;
+  st.st_nlink = static_cast<nlink_t>(a.nlink);
+  // 9P2000 has names only: the files look like the mounter's.
+  st.st_uid = a.uid == client::no_id ? ::getuid() : a.uid;
+  st.st_gid = a.gid == client::no_id ? ::getgid() : a.gid;
+  st.st_rdev = static_cast<dev_t>(a.rdev);
+  st.st_size = static_cast<off_t>(a.size);
+  st.st_blksize = a.blksize != 0 ? static_cast<blksize_t>(a.blksize) : 4096;
+  st.st_blocks = a.blocks != 0 || s_->dialect() == wire::dialect::v2000L
+                     ? static_cast<blkcnt_t>(a.blocks)
+                     : static_cast<blkcnt_t>((a.size + 511) / 512);
+  st.st_atim = {a.atime_sec, a.atime_nsec};
+  st.st_mtim = {a.mtime_sec, a.mtime_nsec};
+  st.st_ctim = {a.ctime_sec, a.ctime_nsec};
+  return st;
+}
+
+// ---- 9P helpers -----------------------------------------------------------------------
+
+filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::fid_of(
+    fuse_ino_t ino, const client::call_options& co) {
+  std::string path;
+  {
+    std::lock_guard lk(mu_);
+    auto it = inodes_.find(ino);
+    if (it == inodes_.end()) co_return client::fail(errno_code(ESTALE));
+    if (it->second.fid) co_return it->second.fid;
+    int err = 0;
+    path = path_of_locked(ino, err);
+    if (err != 0) co_return client::fail(errno_code(err));
+  }
+  auto f = co_await s_->walk(path, co);
+  if (!f) co_return client::fail(f.error());
+  auto p = std::make_shared<client::file>(std::move(*f));
+  std::lock_guard lk(mu_);
+  auto it = inodes_.find(ino);
+  if (it == inodes_.end()) co_return p;  // forgotten meanwhile: this caller's alone
+  if (it->second.fid) co_return it->second.fid;  // another walk won; ours is clunked
+  it->second.fid = p;
+  co_return p;
+}
+
+filesystem::task<client::outcome<client::file>> filesystem::blank_fid(
+    const client::call_options& co) {
+  {
+    std::lock_guard lk(mu_);
+    if (!blanks_.empty()) {
+      client::file f = std::move(blanks_.back());
+      blanks_.pop_back();
+      co_return f;
+    }
+  }
+  // A fid number the session keeps reserved while we hold the file: walked, then clunked on
+  // the wire behind the session's back, so that Txattrwalk/Twalk can bind it as their newfid.
+  auto f = co_await s_->walk("", co);
+  if (!f) co_return client::fail(f.error());
+  auto r = co_await s_->call(wire::Tclunk{f->fid()}, co);
+  if (!r) co_return client::fail(r.error());  // f clunks it again: harmless either way
+  co_return std::move(*f);
+}
+
+void filesystem::give_blank(client::file f) {
+  std::lock_guard lk(mu_);
+  if (blanks_.size() < 64) {
+    blanks_.push_back(std::move(f));
+  } else {
+    f.release();  // unbound on the server: nothing to clunk; the number stays reserved
+  }
+}
+
+filesystem::task<client::outcome<void>> filesystem::clunk_raw(client::file f,
+                                                              const client::call_options& co) {
+  auto r = co_await s_->call(wire::Tclunk{f.fid()}, co);
+  // clunk(5): the fid is gone whatever the answer; unless the answer never came.
+  if (r || r.error().code.category() == std::generic_category()) {
+    give_blank(std::move(f));
+  } else {
+    f.release();
+  }
+  if (!r) co_return client::fail(r.error());
+  co_return client::outcome<void>{};
+}
+
+/// Replies to a request that made `parent`/`name` with its entry: walk, then getattr.
+filesystem::task<void> filesystem::entry_reply(fuse_req_t req, fuse_ino_t parent,
+                                               std::string name,
+                                               const client::call_options& co) {
+  auto path = child_path(parent, name);
+  if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+  auto f = co_await s_->walk(*path, co);
+  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  auto a = co_await s_->stat(*f, co);
+  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto e = remember(parent, name, *a, std::make_shared<client::file>(std::move(*f)));
+  if (fuse_reply_entry(req, &e) != 0) forget_one(e.ino, 1);
+}
+
+// ---- operations -----------------------------------------------------------------------
+
+filesystem::task<void> filesystem::lookup(fuse_req_t req, fuse_ino_t parent, std::string name) {
+  scope sc(req);
+  co_await entry_reply(req, parent, std::move(name), sc.co);
+}
+
+filesystem::task<void> filesystem::getattr(fuse_req_t req, fuse_ino_t ino,
+                                           std::shared_ptr<open_file> h) {
+  scope sc(req);
+  file_ptr f;
+  if (h) {
+    f = h->f;
+  } else {
+    auto r = co_await fid_of(ino, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    f = std::move(*r);
+  }
+  auto a = co_await s_->stat(*f, sc.co);
+  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  struct stat st = to_stat(*a);
+  fuse_reply_attr(req, &st, attr_timeout());
+}
+
+filesystem::task<void> filesystem::setattr(fuse_req_t req, fuse_ino_t ino, struct stat st,
+                                           int to_set, std::shared_ptr<open_file> h) {
+  scope sc(req);
+  file_ptr f;
+  if (h) {
+    f = h->f;
+  } else {
+    auto r = co_await fid_of(ino, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    f = std::move(*r);
+  }
+  if (dotl()) {
+    // Tsetattr on the fid itself: works for an open file after its last name is gone.
+    wire::Tsetattr s{};
+    s.fid = f->fid();
+    if (to_set & FUSE_SET_ATTR_MODE) s.valid |= dotl::setattr_mode, s.mode = st.st_mode & 07777;
+    if (to_set & FUSE_SET_ATTR_UID) s.valid |= dotl::setattr_uid, s.uid = st.st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) s.valid |= dotl::setattr_gid, s.gid = st.st_gid;
+    if (to_set & FUSE_SET_ATTR_SIZE)
+      s.valid |= dotl::setattr_size, s.size = static_cast<std::uint64_t>(st.st_size);
+    // Without *_SET the server takes its own clock (UTIME_NOW).
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+      s.valid |= dotl::setattr_atime;
+    } else if (to_set & FUSE_SET_ATTR_ATIME) {
+      s.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
+      s.atime_sec = static_cast<std::uint64_t>(st.st_atim.tv_sec);
+      s.atime_nsec = static_cast<std::uint64_t>(st.st_atim.tv_nsec);
+    }
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+      s.valid |= dotl::setattr_mtime;
+    } else if (to_set & FUSE_SET_ATTR_MTIME) {
+      s.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
+      s.mtime_sec = static_cast<std::uint64_t>(st.st_mtim.tv_sec);
+      s.mtime_nsec = static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+    }
+    if (to_set & FUSE_SET_ATTR_CTIME) s.valid |= dotl::setattr_ctime;
+    auto r = co_await s_->call(s, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  } else {
+    // 9P2000/.u: Twstat by path, whole seconds, "now" from our clock.
+    auto path = path_of(ino);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    client::set_attr a;
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const client::set_attr::time tnow{std::chrono::duration_cast<std::chrono::seconds>(now).count(),
+                                      0};
+    if (to_set & FUSE_SET_ATTR_MODE) a.mode = st.st_mode & 07777;
+    if (to_set & FUSE_SET_ATTR_UID) a.uid = st.st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) a.gid = st.st_gid;
+    if (to_set & FUSE_SET_ATTR_SIZE) a.size = static_cast<std::uint64_t>(st.st_size);
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+      a.atime = tnow;
+    else if (to_set & FUSE_SET_ATTR_ATIME)
+      a.atime = client::set_attr::time{st.st_atim.tv_sec, 0};
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+      a.mtime = tnow;
+    else if (to_set & FUSE_SET_ATTR_MTIME)
+      a.mtime = client::set_attr::time{st.st_mtim.tv_sec, 0};
+    if (a.mode || a.uid || a.gid || a.size || a.atime || a.mtime) {
+      auto r = co_await s_->setattr(*path, a, sc.co);
+      if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    }
+  }
+  auto a = co_await s_->stat(*f, sc.co);
+  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  struct stat out = to_stat(*a);
+  fuse_reply_attr(req, &out, attr_timeout());
+}
+
+filesystem::task<void> filesystem::readlink(fuse_req_t req, fuse_ino_t ino) {
+  scope sc(req);
+  if (dotl()) {
+    auto f = co_await fid_of(ino, sc.co);
+    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+    auto r = co_await s_->call(wire::Treadlink{(*f)->fid()}, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    const auto* rl = as<wire::Rreadlink>(*r);
+    if (rl == nullptr) co_return (void)fuse_reply_err(req, EIO);
+    std::string target(rl->target);
+    co_return (void)fuse_reply_readlink(req, target.c_str());
+  }
+  auto path = path_of(ino);
+  if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+  auto t = co_await s_->readlink(*path, sc.co);
+  if (!t) co_return (void)fuse_reply_err(req, errno_of(t.error()));
+  fuse_reply_readlink(req, t->c_str());
+}
+
+filesystem::task<void> filesystem::mknod(fuse_req_t req, fuse_ino_t parent, std::string name,
+                                         mode_t mode, dev_t rdev) {
+  scope sc(req);
+  if (!dotl()) {
+    // 9P2000/.u: a regular file is a create; devices, FIFOs and sockets are not mapped.
+    if (!S_ISREG(mode)) co_return (void)fuse_reply_err(req, EPERM);
+    auto path = child_path(parent, name);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    auto f = co_await s_->create(*path, dotl::rdonly, mode & 07777, sc.co);
+    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+    co_await s_->clunk(std::move(*f), sc.co);
+    co_return co_await entry_reply(req, parent, std::move(name), sc.co);
+  }
+  auto d = co_await fid_of(parent, sc.co);
+  if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+  const fuse_ctx* cx = fuse_req_ctx(req);
+  auto r = co_await s_->call(
+      wire::Tmknod{(*d)->fid(), name, static_cast<std::uint32_t>(mode), major(rdev), minor(rdev),
+                   cx->gid},
+      sc.co);
+  if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  co_await entry_reply(req, parent, std::move(name), sc.co);
+}
+
+filesystem::task<void> filesystem::mkdir(fuse_req_t req, fuse_ino_t parent, std::string name,
+                                         mode_t mode) {
+  scope sc(req);
+  if (dotl()) {
+    auto d = co_await fid_of(parent, sc.co);
+    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    const fuse_ctx* cx = fuse_req_ctx(req);
+    auto r = co_await s_->call(
+        wire::Tmkdir{(*d)->fid(), name, static_cast<std::uint32_t>(mode & 07777), cx->gid}, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  } else {
+    auto path = child_path(parent, name);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    auto r = co_await s_->mkdir(*path, mode & 0777, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  }
+  co_await entry_reply(req, parent, std::move(name), sc.co);
+}
+
+filesystem::task<void> filesystem::remove(fuse_req_t req, fuse_ino_t parent, std::string name,
+                                          bool dir) {
+  scope sc(req);
+  bool done = false;
+  if (dotl()) {
+    auto d = co_await fid_of(parent, sc.co);
+    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    auto r = co_await s_->call(
+        wire::Tunlinkat{(*d)->fid(), name, dir ? dotl::at_removedir : 0u}, sc.co);
+    // v9fs falls back to Tremove only on EOPNOTSUPP; any other errno is final.
+    if (!r && r.error() != std::errc::operation_not_supported &&
+        r.error() != std::errc::function_not_supported)
+      co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    done = r.has_value();
+  }
+  if (!done) {
+    auto path = child_path(parent, name);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    auto r = co_await s_->remove(*path, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  }
+  drop_name(parent, name);
+  fuse_reply_err(req, 0);
+}
+
+filesystem::task<void> filesystem::symlink(fuse_req_t req, std::string target, fuse_ino_t parent,
+                                           std::string name) {
+  scope sc(req);
+  if (dotl()) {
+    auto d = co_await fid_of(parent, sc.co);
+    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    const fuse_ctx* cx = fuse_req_ctx(req);
+    auto r = co_await s_->call(wire::Tsymlink{(*d)->fid(), name, target, cx->gid}, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  } else {
+    auto path = child_path(parent, name);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    auto r = co_await s_->symlink(target, *path, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  }
+  co_await entry_reply(req, parent, std::move(name), sc.co);
+}
+
+filesystem::task<void> filesystem::rename(fuse_req_t req, fuse_ino_t parent, std::string name,
+                                          fuse_ino_t newparent, std::string newname,
+                                          unsigned flags) {
+  scope sc(req);
+  // RENAME_NOREPLACE and RENAME_EXCHANGE have no 9P message: refused as filesystems without
+  // them refuse (the kernel then falls back or reports it).
+  if (flags != 0) co_return (void)fuse_reply_err(req, EINVAL);
+  bool done = false;
+  if (dotl()) {
+    auto od = co_await fid_of(parent, sc.co);
+    if (!od) co_return (void)fuse_reply_err(req, errno_of(od.error()));
+    auto nd = co_await fid_of(newparent, sc.co);
+    if (!nd) co_return (void)fuse_reply_err(req, errno_of(nd.error()));
+    auto r = co_await s_->call(wire::Trenameat{(*od)->fid(), name, (*nd)->fid(), newname}, sc.co);
+    if (!r && r.error() != std::errc::operation_not_supported &&
+        r.error() != std::errc::function_not_supported)
+      co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    done = r.has_value();
+  }
+  if (!done) {
+    // Trename (9P2000.L) or Twstat in one directory (9P2000/.u), by path.
+    auto from = child_path(parent, name);
+    auto to = child_path(newparent, newname);
+    if (!from || !to) co_return (void)fuse_reply_err(req, ESTALE);
+    auto r = co_await s_->rename(*from, *to, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()) == EOPNOTSUPP
+                                                    ? EXDEV
+                                                    : errno_of(r.error()));
+  }
+  moved(parent, name, newparent, newname);
+  fuse_reply_err(req, 0);
+}
+
+filesystem::task<void> filesystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+                                        std::string newname) {
+  scope sc(req);
+  auto f = co_await fid_of(ino, sc.co);
+  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  if (dotl()) {
+    auto d = co_await fid_of(newparent, sc.co);
+    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    auto r = co_await s_->call(wire::Tlink{(*d)->fid(), (*f)->fid(), newname}, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  } else {
+    auto from = path_of(ino);
+    auto to = child_path(newparent, newname);
+    if (!from || !to) co_return (void)fuse_reply_err(req, ESTALE);
+    auto r = co_await s_->link(*from, *to, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  }
+  auto a = co_await s_->stat(**f, sc.co);
+  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  // The same inode under a second name (remember() finds it by qid.path).
+  auto e = remember(newparent, newname, *a, nullptr);
+  if (fuse_reply_entry(req, &e) != 0) forget_one(e.ino, 1);
+}
+
+filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi) {
+  scope sc(req);
+  auto path = path_of(ino);
+  file_ptr f;
+  const std::uint32_t flags = dotl_flags(fi.flags);
+  if (path) {
+    auto r = co_await s_->open(*path, flags, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    f = std::make_shared<client::file>(std::move(*r));
+  } else {
+    co_return (void)fuse_reply_err(req, errno_of(path.error()));
+  }
+  bool keep = false;
+  {
+    std::lock_guard lk(mu_);
+    auto it = inodes_.find(ino);
+    if (it != inodes_.end()) {
+      // Pages cached by an earlier open are still right if the file's version has not moved.
+      const std::uint32_t v = f->qid().version;
+      keep = !o_.cache_none && v != 0 && v == it->second.seen_version;
+      it->second.seen_version = v;
+    }
+  }
+  auto h = std::make_shared<open_file>();
+  h->f = std::move(f);
+  h->ino = ino;
+  fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
+  fi.keep_cache = keep ? 1 : 0;
+  if (fuse_reply_open(req, &fi) != 0)
+    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);  // interrupted: no release
+}
+
+filesystem::task<void> filesystem::create(fuse_req_t req, fuse_ino_t parent, std::string name,
+                                          mode_t mode, fuse_file_info fi) {
+  scope sc(req);
+  const std::uint32_t flags = dotl_flags(fi.flags);
+  client::file f;
+  if (dotl()) {
+    // The parent walked to a new fid, which Tlcreate turns into the new file, opened; with the
+    // caller's gid.
+    auto dir = path_of(parent);
+    if (!dir) co_return (void)fuse_reply_err(req, errno_of(dir.error()));
+    auto d = co_await s_->walk(*dir, sc.co);
+    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    const fuse_ctx* cx = fuse_req_ctx(req);
+    auto r = co_await s_->call(
+        wire::Tlcreate{d->fid(), name, flags, static_cast<std::uint32_t>(mode & 07777), cx->gid},
+        sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    f = std::move(*d);
+  } else {
+    auto path = child_path(parent, name);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    auto r = co_await s_->create(*path, flags, mode & 0777, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    f = std::move(*r);
+  }
+  auto a = co_await s_->stat(f, sc.co);
+  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto e = remember(parent, name, *a, nullptr);
+  auto h = std::make_shared<open_file>();
+  h->f = std::make_shared<client::file>(std::move(f));
+  h->ino = e.ino;
+  fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
+  if (fuse_reply_create(req, &e, &fi) != 0) {
+    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);
+    forget_one(e.ino, 1);
+  }
+}
+
+filesystem::task<void> filesystem::read(fuse_req_t req, std::shared_ptr<open_file> h,
+                                        std::size_t size, off_t off) {
+  scope sc(req);
+  std::vector<std::byte> buf(size);
+  auto n = co_await s_->read(*h->f, static_cast<std::uint64_t>(off), buf, sc.co);
+  if (!n) co_return (void)fuse_reply_err(req, errno_of(n.error()));
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+}
+
+filesystem::task<void> filesystem::write(fuse_req_t req, std::shared_ptr<open_file> h,
+                                         std::vector<std::byte> data, off_t off) {
+  scope sc(req);
+  auto n = co_await s_->write(*h->f, static_cast<std::uint64_t>(off), data, sc.co);
+  if (!n) co_return (void)fuse_reply_err(req, errno_of(n.error()));
+  fuse_reply_write(req, *n);
+}
+
+filesystem::task<void> filesystem::flush(fuse_req_t req, std::shared_ptr<open_file> h,
+                                         std::uint64_t owner) {
+  scope sc(req);
+  // close(2) drops the caller's POSIX locks; here they live on the server, so say so there.
+  if (h->locked.load() && dotl()) {
+    const fuse_ctx* cx = fuse_req_ctx(req);
+    (void)owner;
+    co_await s_->call(wire::Tlock{h->f->fid(), dotl::lock_type_unlck, 0, 0, 0,
+                                  static_cast<std::uint32_t>(cx->pid), client_id_},
+                      sc.co);
+  }
+  fuse_reply_err(req, 0);
+}
+
+filesystem::task<void> filesystem::fsync(fuse_req_t req, std::shared_ptr<open_file> h,
+                                         int datasync) {
+  scope sc(req);
+  client::outcome<void> r;
+  if (dotl()) {
+    auto rr = co_await s_->call(wire::Tfsync{h->f->fid(), datasync != 0 ? 1u : 0u}, sc.co);
+    if (!rr) r = client::fail(rr.error());
+  } else {
+    r = co_await s_->fsync(*h->f, sc.co);
+  }
+  fuse_reply_err(req, r ? 0 : errno_of(r.error()));
+}
+
+filesystem::task<void> filesystem::opendir(fuse_req_t req, fuse_ino_t /*ino*/,
+                                           fuse_file_info fi) {
+  fi.fh = reinterpret_cast<std::uint64_t>(
+      new std::shared_ptr<dir_handle>(std::make_shared<dir_handle>()));
+  fi.keep_cache = 0;
+  if (fuse_reply_open(req, &fi) != 0) delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi.fh);
+  co_return;
+}
+
+filesystem::task<void> filesystem::readdir(fuse_req_t req, fuse_ino_t ino,
+                                           std::shared_ptr<dir_handle> d, std::size_t size,
+                                           off_t off, bool plus) {
+  scope sc(req);
+  if (!d->loaded || off == 0) {
+    auto path = path_of(ino);
+    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    // With plus, the attributes of every entry come back at once: the session pipelines the
+    // walks and getattrs of the whole listing (9P2000/.u listings carry them anyway).
+    auto r = co_await s_->readdir(*path, plus, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    d->entries = std::move(*r);
+    d->loaded = true;
+  }
+  std::vector<char> buf(size);
+  std::size_t used = 0;
+  const std::size_t n = d->entries.size() + 2;
+  for (auto i = static_cast<std::size_t>(std::max<off_t>(off, 0)); i < n; ++i) {
+    const char* name = i == 0 ? "." : i == 1 ? ".." : d->entries[i - 2].name.c_str();
+    const auto next = static_cast<off_t>(i + 1);
+    std::size_t want = 0;
+    if (!plus) {
+      struct stat st {};
+      if (i < 2) {
+        st.st_mode = S_IFDIR;
+      } else {
+        const auto& e = d->entries[i - 2];
+        st.st_ino = e.qid.path;
+        st.st_mode = e.attr ? (e.attr->mode & S_IFMT)
+                            : (e.qid.type & wire::qt::dir) ? S_IFDIR
+                            : (e.qid.type & wire::qt::symlink) ? S_IFLNK : S_IFREG;
+      }
+      want = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, next);
+      if (want > size - used) break;
+    } else {
+      fuse_entry_param e{};
+      if (i < 2) {
+        e.attr.st_mode = S_IFDIR;  // no lookup count for the dots (ino 0)
+      } else {
+        const auto& de = d->entries[i - 2];
+        if (!de.attr) continue;  // removed since the listing
+        e = remember(ino, de.name, *de.attr, nullptr);
+      }
+      want = fuse_add_direntry_plus(req, buf.data() + used, size - used, name, &e, next);
+      if (want > size - used) {
+        if (e.ino != 0) forget_one(e.ino, 1);
+        break;
+      }
+    }
+    used += want;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+filesystem::task<void> filesystem::statfs(fuse_req_t req, fuse_ino_t ino) {
+  scope sc(req);
+  struct statvfs v {};
+  v.f_namemax = 255;
+  v.f_bsize = v.f_frsize = 4096;
+  if (dotl()) {
+    auto f = co_await fid_of(ino, sc.co);
+    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+    auto r = co_await s_->call(wire::Tstatfs{(*f)->fid()}, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (const auto* s = as<wire::Rstatfs>(*r)) {
+      v.f_bsize = v.f_frsize = s->bsize;
+      v.f_blocks = s->blocks;
+      v.f_bfree = s->bfree;
+      v.f_bavail = s->bavail;
+      v.f_files = s->files;
+      v.f_ffree = s->ffree;
+      v.f_favail = s->ffree;
+      v.f_fsid = s->fsid;
+      v.f_namemax = s->namelen;
+    }
+  }
+  fuse_reply_statfs(req, &v);
+}
+
+filesystem::task<void> filesystem::setxattr(fuse_req_t req, fuse_ino_t ino, std::string name,
+                                            std::vector<std::byte> value, int flags) {
+  scope sc(req);
+  if (!dotl()) co_return (void)fuse_reply_err(req, EOPNOTSUPP);
+  auto f = co_await fid_of(ino, sc.co);
+  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  auto x = co_await blank_fid(sc.co);
+  if (!x) co_return (void)fuse_reply_err(req, errno_of(x.error()));
+  // Txattrcreate turns a fid of the file into the attribute's: clone, create, write, clunk;
+  // the Rclunk is the commit (an empty value removes, as removexattr(2) through v9fs does).
+  auto w = co_await s_->call(wire::Twalk{(*f)->fid(), x->fid(), {}}, sc.co);
+  if (!w) {
+    give_blank(std::move(*x));
+    co_return (void)fuse_reply_err(req, errno_of(w.error()));
+  }
+  std::uint32_t xf = 0;
+  if (flags & XATTR_CREATE) xf |= dotl::xattr_create;
+  if (flags & XATTR_REPLACE) xf |= dotl::xattr_replace;
+  auto c = co_await s_->call(wire::Txattrcreate{x->fid(), name, value.size(), xf}, sc.co);
+  client::outcome<void> out;
+  if (!c) out = client::fail(c.error());
+  if (c && !value.empty()) {
+    auto n = co_await s_->write(*x, 0, value, sc.co);
+    if (!n) out = client::fail(n.error());
+  }
+  auto k = co_await clunk_raw(std::move(*x), sc.co);
+  if (out && !k) out = k;
+  fuse_reply_err(req, out ? 0 : errno_of(out.error()));
+}
+
+filesystem::task<void> filesystem::getxattr(fuse_req_t req, fuse_ino_t ino, std::string name,
+                                            std::size_t size, bool list) {
+  scope sc(req);
+  if (!dotl()) co_return (void)fuse_reply_err(req, list ? 0 : EOPNOTSUPP);
+  auto f = co_await fid_of(ino, sc.co);
+  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  auto x = co_await blank_fid(sc.co);
+  if (!x) co_return (void)fuse_reply_err(req, errno_of(x.error()));
+  // An empty name walks to the list of names.
+  auto w = co_await s_->call(wire::Txattrwalk{(*f)->fid(), x->fid(), list ? "" : name}, sc.co);
+  if (!w) {
+    give_blank(std::move(*x));
+    int e = errno_of(w.error());
+    co_return (void)fuse_reply_err(req, e == ENOENT && !list ? ENODATA : e);
+  }
+  const auto* xw = as<wire::Rxattrwalk>(*w);
+  const std::uint64_t total = xw != nullptr ? xw->size : 0;
+  int err = 0;
+  std::vector<std::byte> buf;
+  if (total > xattr_max) {
+    err = E2BIG;
+  } else if (size != 0 && total > size) {
+    err = ERANGE;
+  } else if (size != 0 && total > 0) {
+    buf.resize(total);
+    auto n = co_await s_->read(*x, 0, buf, sc.co);
+    if (!n)
+      err = errno_of(n.error());
+    else
+      buf.resize(*n);
+  }
+  co_await clunk_raw(std::move(*x), sc.co);
+  if (err != 0) co_return (void)fuse_reply_err(req, err);
+  if (size == 0) co_return (void)fuse_reply_xattr(req, total);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
+}
+
+filesystem::task<void> filesystem::getlk(fuse_req_t req, std::shared_ptr<open_file> h,
+                                         struct flock lk, std::uint64_t /*owner*/) {
+  scope sc(req);
+  if (!dotl()) co_return (void)fuse_reply_err(req, ENOLCK);
+  const fuse_ctx* cx = fuse_req_ctx(req);
+  auto r = co_await s_->call(
+      wire::Tgetlock{h->f->fid(), wire_lock_type(lk.l_type), static_cast<std::uint64_t>(lk.l_start),
+                     wire_lock_length(lk), static_cast<std::uint32_t>(cx->pid), client_id_},
+      sc.co);
+  if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  const auto* g = as<wire::Rgetlock>(*r);
+  if (g == nullptr) co_return (void)fuse_reply_err(req, EIO);
+  struct flock out {};
+  out.l_type = host_lock_type(g->locktype);
+  out.l_whence = SEEK_SET;
+  out.l_start = static_cast<off_t>(g->start);
+  out.l_len = static_cast<off_t>(g->length);
+  out.l_pid = static_cast<pid_t>(g->proc_id);
+  fuse_reply_lock(req, &out);
+}
+
+filesystem::task<void> filesystem::setlk(fuse_req_t req, std::shared_ptr<open_file> h,
+                                         struct flock lk, std::uint64_t /*owner*/, bool wait) {
+  scope sc(req);
+  if (!dotl()) co_return (void)fuse_reply_err(req, ENOLCK);
+  const fuse_ctx* cx = fuse_req_ctx(req);
+  const wire::Tlock tl{h->f->fid(),
+                       wire_lock_type(lk.l_type),
+                       wait ? dotl::lock_flags_block : 0u,
+                       static_cast<std::uint64_t>(lk.l_start),
+                       wire_lock_length(lk),
+                       static_cast<std::uint32_t>(cx->pid),
+                       client_id_};
+  if (lk.l_type != F_UNLCK) h->locked = true;
+  asio::steady_timer timer(io_);
+  for (;;) {
+    auto r = co_await s_->call(tl, sc.co);
+    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    const auto* l = as<wire::Rlock>(*r);
+    if (l == nullptr) co_return (void)fuse_reply_err(req, EIO);
+    if (l->status == dotl::lock_success) co_return (void)fuse_reply_err(req, 0);
+    if (l->status != dotl::lock_blocked) co_return (void)fuse_reply_err(req, ENOLCK);
+    if (!wait) co_return (void)fuse_reply_err(req, EAGAIN);
+    // Blocked: servers do not sleep on a client's lock, so ask again, until it is granted or
+    // the caller is interrupted.
+    // The poll interval bounds how late an interrupt is seen; no cross-thread cancel needed.
+    timer.expires_after(lock_poll);
+    std::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (sc.co.stop.stop_requested()) co_return (void)fuse_reply_err(req, EINTR);
+  }
+}
+
+// ---- the FUSE-facing shims ---------------------------------------------------------------
+
+struct ops_impl {
+  static filesystem* self(fuse_req_t req) {
+    return static_cast<filesystem*>(fuse_req_userdata(req));
+  }
+  template <class T>
+  static std::shared_ptr<T> handle(const fuse_file_info* fi) {
+    if (fi == nullptr || fi->fh == 0) return nullptr;
+    return *reinterpret_cast<std::shared_ptr<T>*>(fi->fh);
+  }
+  using open_file = filesystem::open_file;
+  using dir_handle = filesystem::dir_handle;
+
+  static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->lookup(req, parent, name));
+  }
+  static void forget(fuse_req_t req, fuse_ino_t ino, std::uint64_t n) {
+    self(req)->forget_one(ino, n);
+    fuse_reply_none(req);
+  }
+  static void forget_multi(fuse_req_t req, std::size_t count, fuse_forget_data* forgets) {
+    for (std::size_t i = 0; i < count; ++i) self(req)->forget_one(forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+  }
+  static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->getattr(req, ino, handle<open_file>(fi)));
+  }
+  static void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                      fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->setattr(req, ino, *attr, to_set, handle<open_file>(fi)));
+  }
+  static void readlink(fuse_req_t req, fuse_ino_t ino) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->readlink(req, ino));
+  }
+  static void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->mknod(req, parent, name, mode, rdev));
+  }
+  static void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->mkdir(req, parent, name, mode));
+  }
+  static void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->remove(req, parent, name, false));
+  }
+  static void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->remove(req, parent, name, true));
+  }
+  static void symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->symlink(req, target, parent, name));
+  }
+  static void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+                     const char* newname, unsigned flags) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->rename(req, parent, name, newparent, newname, flags));
+  }
+  static void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->link(req, ino, newparent, newname));
+  }
+  static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->open(req, ino, *fi));
+  }
+  static void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                     fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->create(req, parent, name, mode, *fi));
+  }
+  static void read(fuse_req_t req, fuse_ino_t, std::size_t size, off_t off, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->read(req, handle<open_file>(fi), size, off));
+  }
+  static void write(fuse_req_t req, fuse_ino_t, const char* buf, std::size_t size, off_t off,
+                    fuse_file_info* fi) {
+    auto* fs = self(req);
+    const auto* b = reinterpret_cast<const std::byte*>(buf);
+    fs->spawn(req, fs->write(req, handle<open_file>(fi), std::vector<std::byte>(b, b + size), off));
+  }
+  static void flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->flush(req, handle<open_file>(fi), fi->lock_owner));
+  }
+  static void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    // The fid is clunked by its last user (a request still in flight, if any).
+    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi->fh);
+    fuse_reply_err(req, 0);
+  }
+  static void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->fsync(req, handle<open_file>(fi), datasync));
+  }
+  static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->opendir(req, ino, *fi));
+  }
+  static void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
+                      fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->readdir(req, ino, handle<dir_handle>(fi), size, off, false));
+  }
+  static void readdirplus(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
+                          fuse_file_info* fi) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->readdir(req, ino, handle<dir_handle>(fi), size, off, true));
+  }
+  static void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi->fh);
+    fuse_reply_err(req, 0);
+  }
+  static void fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+    // Directory changes are synchronous on the server: each 9P request that made one has been
+    // answered.
+    fuse_reply_err(req, 0);
+  }
+  static void statfs(fuse_req_t req, fuse_ino_t ino) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->statfs(req, ino));
+  }
+  static void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
+                       std::size_t size, int flags) {
+    auto* fs = self(req);
+    const auto* b = reinterpret_cast<const std::byte*>(value);
+    if (size == 0) return (void)fuse_reply_err(req, EINVAL);  // 9P cannot tell it from removal
+    fs->spawn(req, fs->setxattr(req, ino, name, std::vector<std::byte>(b, b + size), flags));
+  }
+  static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->getxattr(req, ino, name, size, false));
+  }
+  static void listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->getxattr(req, ino, "", size, true));
+  }
+  static void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->setxattr(req, ino, name, {}, XATTR_REPLACE));
+  }
+  static void getlk(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, struct flock* lock) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->getlk(req, handle<open_file>(fi), *lock, fi->lock_owner));
+  }
+  static void setlk(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, struct flock* lock,
+                    int sleep) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->setlk(req, handle<open_file>(fi), *lock, fi->lock_owner, sleep != 0));
+  }
+  static void flock(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, int op) {
+    // flock(2) locks belong to the open file, as the server's locks on one fid do: a whole-file
+    // lock on this handle's fid.
+    auto* fs = self(req);
+    struct flock lk {};
+    lk.l_whence = SEEK_SET;
+    lk.l_type = (op & LOCK_UN) ? F_UNLCK : (op & LOCK_SH) ? F_RDLCK : F_WRLCK;
+    fs->spawn(req, fs->setlk(req, handle<open_file>(fi), lk, fi->lock_owner, !(op & LOCK_NB)));
+  }
+  static void fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
+    fuse_reply_err(req, EOPNOTSUPP);  // 9P has no message for it
+  }
+  static void init(void* userdata, fuse_conn_info* conn) {
+    auto* fs = static_cast<filesystem*>(userdata);
+    // One FUSE read or write is one Tread or Twrite: the largest page multiple that fits.
+    const std::uint32_t io = fs->s_->max_io() & ~4095u;
+    conn->max_write = std::clamp<std::uint32_t>(io, 4096, 1u << 20);
+    conn->max_readahead = conn->max_write;
+    if (fs->dotl()) {
+      if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
+      if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
+    } else {
+      // No locks on the wire: the kernel's own, local ones.
+      conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+    }
+    conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;  // writes go to the server as they are made
+    if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  }
+};
+
+const fuse_lowlevel_ops& filesystem::operations() {
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o{};
+    o.init = &ops_impl::init;
+    o.lookup = &ops_impl::lookup;
+    o.forget = &ops_impl::forget;
+    o.forget_multi = &ops_impl::forget_multi;
+    o.getattr = &ops_impl::getattr;
+    o.setattr = &ops_impl::setattr;
+    o.readlink = &ops_impl::readlink;
+    o.mknod = &ops_impl::mknod;
+    o.mkdir = &ops_impl::mkdir;
+    o.unlink = &ops_impl::unlink;
+    o.rmdir = &ops_impl::rmdir;
+    o.symlink = &ops_impl::symlink;
+    o.rename = &ops_impl::rename;
+    o.link = &ops_impl::link;
+    o.open = &ops_impl::open;
+    o.create = &ops_impl::create;
+    o.read = &ops_impl::read;
+    o.write = &ops_impl::write;
+    o.flush = &ops_impl::flush;
+    o.release = &ops_impl::release;
+    o.fsync = &ops_impl::fsync;
+    o.opendir = &ops_impl::opendir;
+    o.readdir = &ops_impl::readdir;
+    o.readdirplus = &ops_impl::readdirplus;
+    o.releasedir = &ops_impl::releasedir;
+    o.fsyncdir = &ops_impl::fsyncdir;
+    o.statfs = &ops_impl::statfs;
+    o.setxattr = &ops_impl::setxattr;
+    o.getxattr = &ops_impl::getxattr;
+    o.listxattr = &ops_impl::listxattr;
+    o.removexattr = &ops_impl::removexattr;
+    o.getlk = &ops_impl::getlk;
+    o.setlk = &ops_impl::setlk;
+    o.flock = &ops_impl::flock;
+    o.fallocate = &ops_impl::fallocate;
+    return o;
+  }();
+  return ops;
+}
+
+}  // namespace ninep::mount

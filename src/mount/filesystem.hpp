@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <ninep/client/session.hpp>
+#include <ninep/mount/mount.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ninep::mount {
+
+/// The FUSE low-level operations over one 9P session. Each FUSE callback copies what it needs
+/// and starts a coroutine on the I/O context, which replies when its 9P requests are answered:
+/// FUSE threads never block on the network, and any number of requests are in flight.
+///
+/// Inodes: one per qid.path seen, named by the parent inode and the name it was last found by
+/// (so a rename moves whole subtrees at once). Each holds at most one fid, walked when first
+/// needed and clunked when the kernel forgets the inode. The table is guarded by one mutex,
+/// never held across a co_await.
+class filesystem {
+ public:
+  filesystem(asio::io_context& io, std::shared_ptr<client::session> s, const options& o,
+             const client::attr& root);
+  ~filesystem();
+  filesystem(const filesystem&) = delete;
+  filesystem& operator=(const filesystem&) = delete;
+
+  /// The operations table; fuse_req_userdata() must be the filesystem.
+  static const fuse_lowlevel_ops& operations();
+
+  /// Counters for the log at exit.
+  struct counters {
+    std::uint64_t requests = 0, interrupted = 0;
+  };
+
+ private:
+  struct inode {
+    fuse_ino_t parent = 0;
+    std::string name;
+    std::uint64_t qid_path = 0;
+    std::uint32_t type = 0;  ///< st_mode & S_IFMT
+    std::uint64_t nlookup = 0;
+    std::shared_ptr<client::file> fid;  ///< walked lazily; null until needed
+    std::uint32_t seen_version = 0;     ///< qid.version at the last open (0: none)
+  };
+  struct open_file;
+  struct dir_handle;
+  struct scope;
+  friend struct ops_impl;
+
+  using file_ptr = std::shared_ptr<client::file>;
+  template <class T>
+  using task = asio::awaitable<T>;
+
+  void spawn(fuse_req_t req, task<void> t);
+
+  // The inode table (mutex held inside each).
+  std::string path_of_locked(fuse_ino_t ino, int& err) const;
+  client::outcome<std::string> path_of(fuse_ino_t ino) const;
+  client::outcome<std::string> child_path(fuse_ino_t parent, std::string_view name) const;
+  fuse_entry_param remember(fuse_ino_t parent, std::string_view name, const client::attr& a,
+                            file_ptr f);
+  void forget_one(fuse_ino_t ino, std::uint64_t n);
+  void drop_name(fuse_ino_t parent, const std::string& name);
+  void moved(fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,
+             const std::string& newname);
+  struct stat to_stat(const client::attr& a) const;
+  double attr_timeout() const { return o_.cache_none ? 0.0 : o_.attr_timeout; }
+  double entry_timeout() const { return o_.cache_none ? 0.0 : o_.entry_timeout; }
+  bool dotl() const { return s_->dialect() == wire::dialect::v2000L; }
+
+  // 9P helpers.
+  task<client::outcome<file_ptr>> fid_of(fuse_ino_t ino, const client::call_options& co);
+  task<client::outcome<client::file>> blank_fid(const client::call_options& co);
+  void give_blank(client::file f);
+  task<client::outcome<void>> clunk_raw(client::file f, const client::call_options& co);
+  task<void> entry_reply(fuse_req_t req, fuse_ino_t parent, std::string name,
+                         const client::call_options& co);
+
+  // The operations, one coroutine each (ops.cpp has the FUSE-facing shims).
+  task<void> lookup(fuse_req_t req, fuse_ino_t parent, std::string name);
+  task<void> getattr(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<open_file> h);
+  task<void> setattr(fuse_req_t req, fuse_ino_t ino, struct stat st, int to_set, std::shared_ptr<open_file> h);
+  task<void> readlink(fuse_req_t req, fuse_ino_t ino);
+  task<void> mknod(fuse_req_t req, fuse_ino_t parent, std::string name, mode_t mode, dev_t rdev);
+  task<void> mkdir(fuse_req_t req, fuse_ino_t parent, std::string name, mode_t mode);
+  task<void> remove(fuse_req_t req, fuse_ino_t parent, std::string name, bool dir);
+  task<void> symlink(fuse_req_t req, std::string target, fuse_ino_t parent, std::string name);
+  task<void> rename(fuse_req_t req, fuse_ino_t parent, std::string name, fuse_ino_t newparent,
+                    std::string newname, unsigned flags);
+  task<void> link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, std::string newname);
+  task<void> open(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi);
+  task<void> create(fuse_req_t req, fuse_ino_t parent, std::string name, mode_t mode,
+                    fuse_file_info fi);
+  task<void> read(fuse_req_t req, std::shared_ptr<open_file> h, std::size_t size, off_t off);
+  task<void> write(fuse_req_t req, std::shared_ptr<open_file> h, std::vector<std::byte> data, off_t off);
+  task<void> flush(fuse_req_t req, std::shared_ptr<open_file> h, std::uint64_t owner);
+  task<void> fsync(fuse_req_t req, std::shared_ptr<open_file> h, int datasync);
+  task<void> opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi);
+  task<void> readdir(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<dir_handle> d, std::size_t size, off_t off,
+                     bool plus);
+  task<void> statfs(fuse_req_t req, fuse_ino_t ino);
+  task<void> setxattr(fuse_req_t req, fuse_ino_t ino, std::string name, std::vector<std::byte> v,
+                      int flags);
+  task<void> getxattr(fuse_req_t req, fuse_ino_t ino, std::string name, std::size_t size,
+                      bool list);
+  task<void> getlk(fuse_req_t req, std::shared_ptr<open_file> h, struct flock lk, std::uint64_t owner);
+  task<void> setlk(fuse_req_t req, std::shared_ptr<open_file> h, struct flock lk, std::uint64_t owner,
+                   bool wait);
+
+  asio::io_context& io_;
+  std::shared_ptr<client::session> s_;
+  options o_;
+  std::string client_id_;  ///< Tlock client_id: this host's name
+
+  mutable std::mutex mu_;
+  std::unordered_map<fuse_ino_t, inode> inodes_;
+  std::unordered_map<std::uint64_t, fuse_ino_t> by_qid_;
+  std::map<std::pair<fuse_ino_t, std::string>, fuse_ino_t, std::less<>> names_;
+  fuse_ino_t next_ino_ = FUSE_ROOT_ID + 1;
+  std::vector<client::file> blanks_;  ///< fid numbers the session holds for us, unbound
+};
+
+}  // namespace ninep::mount
