@@ -7,12 +7,14 @@ set -euo pipefail
 # Build: compilers, CMake, the libraries ninep links (see README "Dependencies").
 build_pkgs=(g++ clang clang-format clang-tidy libclang-rt-14-dev cmake ninja-build pkg-config
   libasio-dev libfmt-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev openssl libmunge-dev)
+  libssl-dev openssl libmunge-dev libfuse3-dev)
 # Test peers: diod (reference server and its clients), the Linux kernel client in a QEMU guest;
 # python3 for the integration scripts' helpers (free ports, raw 9P peers, JSON checks), bc for
-# bench/run.sh; munge (munged, for the MUNGE authentication tests against diod and ourselves).
+# bench/run.sh; munge (munged, for the MUNGE authentication tests against diod and ourselves);
+# fuse3 (fusermount3) and attr (setfattr/getfattr) for the `ninep mount` tests, sshfs and
+# openssh-server for bench/mount.sh.
 test_pkgs=(diod munge socat qemu-system-x86 qemu-system-data linux-image-amd64 busybox-static cpio xz-utils
-  python3 bc)
+  python3 bc fuse3 attr git sshfs openssh-server)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

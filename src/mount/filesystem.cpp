@@ -210,6 +210,7 @@ fuse_entry_param filesystem::remember(fuse_ino_t parent, std::string_view name,
     else
       dropped = std::move(f);
     ++n.nlookup;
+    n.size = a.size;
     e.ino = ino;
   }
   e.attr = to_stat(a);
@@ -232,6 +233,12 @@ void filesystem::forget_one(fuse_ino_t ino, std::uint64_t n) {
   if (q != by_qid_.end() && q->second == ino) by_qid_.erase(q);
   dropped = std::move(node.fid);  // its last user clunks it
   inodes_.erase(it);
+}
+
+void filesystem::noted_size(fuse_ino_t ino, std::uint64_t size) {
+  std::lock_guard lk(mu_);
+  auto it = inodes_.find(ino);
+  if (it != inodes_.end()) it->second.size = size;
 }
 
 void filesystem::drop_name(fuse_ino_t parent, const std::string& name) {
@@ -380,6 +387,7 @@ filesystem::task<void> filesystem::getattr(fuse_req_t req, fuse_ino_t ino,
   }
   auto a = co_await s_->stat(*f, sc.co);
   if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  noted_size(ino, a->size);
   struct stat st = to_stat(*a);
   fuse_reply_attr(req, &st, attr_timeout());
 }
@@ -628,10 +636,16 @@ filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_fil
     co_return (void)fuse_reply_err(req, errno_of(path.error()));
   }
   bool keep = false;
+  bool direct = o_.direct_io;
   {
     std::lock_guard lk(mu_);
     auto it = inodes_.find(ino);
     if (it != inodes_.end()) {
+      // A synthetic file (a stream, a value computed at each read) says size 0 and keeps no
+      // version: read it through, not through the page cache, which would see an empty file
+      // and never ask. Files of real filesystems have versions (mtime and size).
+      direct = direct || (it->second.type == S_IFREG && f->qid().version == 0 &&
+                          it->second.size == 0);
       // Pages cached by an earlier open are still right if the file's version has not moved.
       const std::uint32_t v = f->qid().version;
       keep = !o_.cache_none && v != 0 && v == it->second.seen_version;
@@ -643,6 +657,7 @@ filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_fil
   h->ino = ino;
   fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
   fi.keep_cache = keep ? 1 : 0;
+  fi.direct_io = direct ? 1 : 0;
   if (fuse_reply_open(req, &fi) != 0)
     delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);  // interrupted: no release
 }

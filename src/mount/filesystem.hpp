@@ -51,6 +51,7 @@ class filesystem {
     std::uint64_t nlookup = 0;
     std::shared_ptr<client::file> fid;  ///< walked lazily; null until needed
     std::uint32_t seen_version = 0;     ///< qid.version at the last open (0: none)
+    std::uint64_t size = 0;             ///< as last seen
   };
   struct open_file;
   struct dir_handle;
@@ -70,6 +71,7 @@ class filesystem {
   fuse_entry_param remember(fuse_ino_t parent, std::string_view name, const client::attr& a,
                             file_ptr f);
   void forget_one(fuse_ino_t ino, std::uint64_t n);
+  void noted_size(fuse_ino_t ino, std::uint64_t size);
   void drop_name(fuse_ino_t parent, const std::string& name);
   void moved(fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,
              const std::string& newname);

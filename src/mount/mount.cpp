@@ -72,6 +72,8 @@ result<void> apply_option_list(std::string_view list, options& o, std::string& w
       r = flag(o.allow_other, true);
     } else if (key == "default_permissions") {
       r = flag(o.default_permissions, true);
+    } else if (key == "direct_io") {
+      r = flag(o.direct_io, true);
     } else if (key == "debug") {
       r = flag(o.debug, true);
     } else if (key == "version") {

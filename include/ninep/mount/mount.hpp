@@ -39,6 +39,9 @@ struct options {
   /// After the connection drops: how long calls wait for a redial before failing with EIO.
   /// Zero: no reconnecting; the first drop makes every call fail with EIO.
   std::chrono::milliseconds reconnect_timeout{60000};
+  /// Read and write every file past the page cache (FUSE direct_io; no shared mmap then).
+  /// Without it, only files that look synthetic (size 0, qid.version 0) are.
+  bool direct_io = false;
   /// Print every FUSE request (libfuse's debug output) on stderr.
   bool debug = false;
   /// The most threads reading FUSE requests at once.
@@ -47,7 +50,7 @@ struct options {
 
 /// Applies one `-o` argument, a comma-separated list as mount(8) and sshfs take it: ro, rw,
 /// allow_other, default_permissions, version=, msize=, aname=, uname=, cache=none|loose,
-/// attr_timeout=, entry_timeout=, reconnect_timeout= (seconds), debug.
+/// attr_timeout=, entry_timeout=, reconnect_timeout= (seconds), direct_io, debug.
 /// Errors: std::errc::invalid_argument; `why` then names the option and what is wrong with it.
 [[nodiscard]] result<void> apply_option_list(std::string_view list, options& o, std::string& why);
 
