@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -19,8 +20,10 @@
 #include <chrono>
 #include <cstring>
 #include <ninep/core/error.hpp>
+#include <ninep/transport/address.hpp>
 #include <ninep/wire/dotl.hpp>
 #include <stop_token>
+#include <utility>
 
 namespace ninep::mount {
 namespace {
@@ -41,9 +44,9 @@ int errno_of(const client::error& e) {
 std::uint32_t dotl_flags(int f) {
   std::uint32_t out = static_cast<std::uint32_t>(f & O_ACCMODE);
   const std::pair<int, std::uint32_t> table[] = {
-      {O_TRUNC, dotl::trunc},         {O_APPEND, dotl::append}, {O_NONBLOCK, dotl::nonblock},
-      {O_DSYNC, dotl::dsync},         {O_DIRECT, dotl::direct}, {O_DIRECTORY, dotl::directory},
-      {O_NOFOLLOW, dotl::nofollow},   {O_NOATIME, dotl::noatime}, {O_SYNC & ~O_DSYNC, dotl::sync},
+      {O_TRUNC, dotl::trunc},       {O_APPEND, dotl::append},   {O_NONBLOCK, dotl::nonblock},
+      {O_DSYNC, dotl::dsync},       {O_DIRECT, dotl::direct},   {O_DIRECTORY, dotl::directory},
+      {O_NOFOLLOW, dotl::nofollow}, {O_NOATIME, dotl::noatime}, {O_SYNC & ~O_DSYNC, dotl::sync},
   };
   for (auto [host, wire_bit] : table)
     if (host != 0 && (f & host) == host) out |= wire_bit;
@@ -52,8 +55,9 @@ std::uint32_t dotl_flags(int f) {
 
 /// A lock type of fcntl(2) on the 9P2000.L wire, and back.
 std::uint8_t wire_lock_type(short t) {
-  return t == F_RDLCK ? dotl::lock_type_rdlck
-                      : t == F_WRLCK ? dotl::lock_type_wrlck : dotl::lock_type_unlck;
+  return t == F_RDLCK   ? dotl::lock_type_rdlck
+         : t == F_WRLCK ? dotl::lock_type_wrlck
+                        : dotl::lock_type_unlck;
 }
 short host_lock_type(std::uint8_t t) {
   return t == dotl::lock_type_rdlck ? F_RDLCK : t == dotl::lock_type_wrlck ? F_WRLCK : F_UNLCK;
@@ -84,8 +88,10 @@ std::string host_name() {
 
 /// An open file: its own fid, opened with the open(2) flags.
 struct filesystem::open_file {
-  file_ptr f;
+  file_ptr f;  ///< guarded by filesystem::mu_ (replaced when re-opened after a reconnect)
   fuse_ino_t ino = 0;
+  std::uint32_t flags = 0;          ///< the 9P2000.L open flags, to re-open with
+  std::uint64_t gen = 0;            ///< the connection `f` belongs to
   std::atomic<bool> locked{false};  ///< a lock was ever taken through it (flush releases)
 };
 
@@ -111,11 +117,14 @@ struct filesystem::scope {
   }
   std::stop_source stop;
   client::call_options co;
+  /// Set just before a request that changes the server is sent: such a request is not sent
+  /// again after a reconnect, as it may have been carried out.
+  bool sent = false;
 };
 
-filesystem::filesystem(asio::io_context& io, std::shared_ptr<client::session> s,
-                       const options& o, const client::attr& root)
-    : io_(io), s_(std::move(s)), o_(o), client_id_(host_name()) {
+filesystem::filesystem(asio::io_context& io, std::shared_ptr<client::session> s, const options& o,
+                       const client::attr& root)
+    : io_(io), s_(std::move(s)), dialect_(s_->dialect()), o_(o), client_id_(host_name()) {
   inode& r = inodes_[FUSE_ROOT_ID];
   r.qid_path = root.qid.path;
   r.type = root.mode & S_IFMT;
@@ -133,6 +142,138 @@ void filesystem::spawn(fuse_req_t req, task<void> t) {
     // Only std::bad_alloc gets here (nothing else throws), before any reply was sent.
     if (e) fuse_reply_err(req, ENOMEM);
   });
+}
+
+// ---- requests and reconnection ----------------------------------------------------------
+
+namespace {
+
+/// Whether `e` says the connection is gone (rather than the server refusing one request): any
+/// error but an errno from the server and our own cancellation.
+bool connection_lost(const client::error& e) {
+  return e.code.category() != std::generic_category() && e != errc::cancelled;
+}
+
+client::error replied(int /*fuse status*/) { return {}; }
+
+}  // namespace
+
+std::shared_ptr<client::session> filesystem::sess() const {
+  std::lock_guard lk(mu_);
+  return s_;
+}
+
+std::pair<std::shared_ptr<client::session>, std::uint64_t> filesystem::conn() const {
+  std::lock_guard lk(mu_);
+  return {s_, gen_.load()};
+}
+
+template <class Body>
+filesystem::task<void> filesystem::serve(fuse_req_t req, bool idempotent, Body body) {
+  scope sc(req);
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    const std::uint64_t gen = gen_.load();
+    sc.sent = false;
+    client::error e = co_await body(sc);
+    if (!e) co_return;  // replied
+    // After a drop: wait for the redial and do it again, unless it may have changed the
+    // server already (a create, a rename... whose reply was lost).
+    if (connection_lost(e) && o_.reconnect_timeout.count() > 0 && (idempotent || !sc.sent)) {
+      if (deadline == std::chrono::steady_clock::time_point::max())
+        deadline = std::chrono::steady_clock::now() + o_.reconnect_timeout;
+      if (co_await reconnected(gen, deadline, sc)) continue;
+      if (!sc.co.stop.stop_requested())
+        e = errno_code(EIO);
+      else
+        e = make_error_code(errc::cancelled);
+    }
+    fuse_reply_err(req, errno_of(e));
+    co_return;
+  }
+}
+
+filesystem::task<bool> filesystem::reconnected(std::uint64_t gen,
+                                               std::chrono::steady_clock::time_point deadline,
+                                               scope& sc) {
+  if (gen_.load() == gen && !reconnecting_.exchange(true))
+    asio::co_spawn(io_, reconnect(), asio::detached);
+  // Polled: the wait is bounded by the poll interval, and nothing needs waking across threads.
+  asio::steady_timer t(io_);
+  while (gen_.load() == gen) {
+    if (stopping_.load() || sc.co.stop.stop_requested() ||
+        std::chrono::steady_clock::now() >= deadline)
+      co_return false;
+    t.expires_after(std::chrono::milliseconds(50));
+    std::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return true;
+}
+
+filesystem::task<void> filesystem::reconnect() {
+  // Redial with backoff until it works or we are unmounting; then every inode re-walks its
+  // path and every open file re-opens when next used.
+  auto backoff = std::chrono::milliseconds(100);
+  asio::steady_timer t(io_);
+  auto addr = transport::parse_address(o_.address);
+  while (!stopping_.load() && addr) {
+    auto st = transport::dial(io_, *addr, std::chrono::seconds(2));
+    if (st) {
+      client::options so = o_.session;
+      so.dialect = dialect_;  // the inode table's meaning depends on it
+      so.connect_timeout = std::chrono::seconds(10);
+      auto ns = co_await client::session::start(std::move(*st), so);
+      if (ns) {
+        std::vector<file_ptr> old_fids;
+        std::vector<client::file> old_blanks;
+        std::shared_ptr<client::session> old;
+        {
+          std::lock_guard lk(mu_);
+          // The old connection is closed before the new one is published: a fid number of the
+          // new one can then never be sent on the old one (where it may name another file).
+          s_->close();
+          old = std::exchange(s_, std::move(*ns));
+          for (auto& [ino, n] : inodes_)
+            if (n.fid) old_fids.push_back(std::move(n.fid));
+          old_blanks = std::move(blanks_);
+          blanks_.clear();
+          ++gen_;
+          ++reconnects_;
+        }
+        for (auto& b : old_blanks) b.release();
+        reconnecting_ = false;
+        co_return;
+      }
+    }
+    t.expires_after(backoff);
+    std::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+  reconnecting_ = false;
+}
+
+filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::file_of(
+    const std::shared_ptr<open_file>& h, scope& sc) {
+  auto [s, gen] = conn();
+  {
+    std::lock_guard lk(mu_);
+    if (h->gen == gen) co_return h->f;
+  }
+  // Opened on a connection since lost: open the file again, by its path, with its flags (less
+  // those that would change it again).
+  auto path = path_of(h->ino);
+  if (!path) co_return client::fail(errno_code(EIO));
+  auto f = co_await s->open(*path, h->flags & ~(dotl::trunc | dotl::create | dotl::excl), sc.co);
+  if (!f) co_return client::fail(f.error());
+  auto p = std::make_shared<client::file>(std::move(*f));
+  std::lock_guard lk(mu_);
+  if (gen_.load() == gen && h->gen != gen) {
+    h->f = std::move(p);
+    h->gen = gen;
+  }
+  co_return h->gen == gen ? h->f : p;
 }
 
 // ---- the inode table -------------------------------------------------------------------
@@ -176,7 +317,7 @@ client::outcome<std::string> filesystem::child_path(fuse_ino_t parent,
 }
 
 fuse_entry_param filesystem::remember(fuse_ino_t parent, std::string_view name,
-                                      const client::attr& a, file_ptr f) {
+                                      const client::attr& a, file_ptr f, std::uint64_t fid_gen) {
   fuse_entry_param e{};
   file_ptr dropped;  // destroyed (clunked) outside the lock
   {
@@ -205,7 +346,7 @@ fuse_entry_param filesystem::remember(fuse_ino_t parent, std::string_view name,
       n.name = std::string(name);
       names_[std::make_pair(parent, n.name)] = ino;
     }
-    if (!n.fid)
+    if (!n.fid && fid_gen == gen_.load())
       n.fid = std::move(f);
     else
       dropped = std::move(f);
@@ -278,9 +419,8 @@ struct stat filesystem::to_stat(const client::attr& a) const {
   st.st_rdev = static_cast<dev_t>(a.rdev);
   st.st_size = static_cast<off_t>(a.size);
   st.st_blksize = a.blksize != 0 ? static_cast<blksize_t>(a.blksize) : 4096;
-  st.st_blocks = a.blocks != 0 || s_->dialect() == wire::dialect::v2000L
-                     ? static_cast<blkcnt_t>(a.blocks)
-                     : static_cast<blkcnt_t>((a.size + 511) / 512);
+  st.st_blocks = a.blocks != 0 || dotl() ? static_cast<blkcnt_t>(a.blocks)
+                                         : static_cast<blkcnt_t>((a.size + 511) / 512);
   st.st_atim = {a.atime_sec, a.atime_nsec};
   st.st_mtim = {a.mtime_sec, a.mtime_nsec};
   st.st_ctim = {a.ctime_sec, a.ctime_nsec};
@@ -291,6 +431,7 @@ struct stat filesystem::to_stat(const client::attr& a) const {
 
 filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::fid_of(
     fuse_ino_t ino, const client::call_options& co) {
+  auto [s, gen] = conn();
   std::string path;
   {
     std::lock_guard lk(mu_);
@@ -301,12 +442,13 @@ filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::fid_of(
     path = path_of_locked(ino, err);
     if (err != 0) co_return client::fail(errno_code(err));
   }
-  auto f = co_await s_->walk(path, co);
+  auto f = co_await s->walk(path, co);
   if (!f) co_return client::fail(f.error());
   auto p = std::make_shared<client::file>(std::move(*f));
   std::lock_guard lk(mu_);
   auto it = inodes_.find(ino);
-  if (it == inodes_.end()) co_return p;  // forgotten meanwhile: this caller's alone
+  if (it == inodes_.end()) co_return p;          // forgotten meanwhile: this caller's alone
+  if (gen_.load() != gen) co_return p;           // reconnected meanwhile: not the inode's any more
   if (it->second.fid) co_return it->second.fid;  // another walk won; ours is clunked
   it->second.fid = p;
   co_return p;
@@ -314,6 +456,7 @@ filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::fid_of(
 
 filesystem::task<client::outcome<client::file>> filesystem::blank_fid(
     const client::call_options& co) {
+  auto s = sess();
   {
     std::lock_guard lk(mu_);
     if (!blanks_.empty()) {
@@ -324,28 +467,30 @@ filesystem::task<client::outcome<client::file>> filesystem::blank_fid(
   }
   // A fid number the session keeps reserved while we hold the file: walked, then clunked on
   // the wire behind the session's back, so that Txattrwalk/Twalk can bind it as their newfid.
-  auto f = co_await s_->walk("", co);
+  auto f = co_await s->walk("", co);
   if (!f) co_return client::fail(f.error());
-  auto r = co_await s_->call(wire::Tclunk{f->fid()}, co);
+  auto r = co_await s->call(wire::Tclunk{f->fid()}, co);
   if (!r) co_return client::fail(r.error());  // f clunks it again: harmless either way
   co_return std::move(*f);
 }
 
-void filesystem::give_blank(client::file f) {
+void filesystem::give_blank(client::file f, std::uint64_t gen) {
   std::lock_guard lk(mu_);
-  if (blanks_.size() < 64) {
+  // A number reserved by a connection since replaced means nothing on the new one.
+  if (gen == gen_.load() && blanks_.size() < 64) {
     blanks_.push_back(std::move(f));
   } else {
     f.release();  // unbound on the server: nothing to clunk; the number stays reserved
   }
 }
 
-filesystem::task<client::outcome<void>> filesystem::clunk_raw(client::file f,
+filesystem::task<client::outcome<void>> filesystem::clunk_raw(client::file f, std::uint64_t gen,
                                                               const client::call_options& co) {
-  auto r = co_await s_->call(wire::Tclunk{f.fid()}, co);
+  auto s = sess();
+  auto r = co_await s->call(wire::Tclunk{f.fid()}, co);
   // clunk(5): the fid is gone whatever the answer; unless the answer never came.
   if (r || r.error().code.category() == std::generic_category()) {
-    give_blank(std::move(f));
+    give_blank(std::move(f), gen);
   } else {
     f.release();
   }
@@ -354,86 +499,96 @@ filesystem::task<client::outcome<void>> filesystem::clunk_raw(client::file f,
 }
 
 /// Replies to a request that made `parent`/`name` with its entry: walk, then getattr.
-filesystem::task<void> filesystem::entry_reply(fuse_req_t req, fuse_ino_t parent,
-                                               std::string name,
-                                               const client::call_options& co) {
+filesystem::task<client::error> filesystem::entry_reply(scope& sc, fuse_req_t req,
+                                                        fuse_ino_t parent, std::string name) {
+  const client::call_options& co = sc.co;
+  auto [s, gen] = conn();
   auto path = child_path(parent, name);
-  if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-  auto f = co_await s_->walk(*path, co);
-  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
-  auto a = co_await s_->stat(*f, co);
-  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
-  auto e = remember(parent, name, *a, std::make_shared<client::file>(std::move(*f)));
+  if (!path) co_return path.error();
+  auto f = co_await s->walk(*path, co);
+  if (!f) co_return f.error();
+  auto a = co_await s->stat(*f, co);
+  if (!a) co_return a.error();
+  auto e = remember(parent, name, *a, std::make_shared<client::file>(std::move(*f)), gen);
   if (fuse_reply_entry(req, &e) != 0) forget_one(e.ino, 1);
+  co_return client::error{};
 }
 
 // ---- operations -----------------------------------------------------------------------
 
-filesystem::task<void> filesystem::lookup(fuse_req_t req, fuse_ino_t parent, std::string name) {
-  scope sc(req);
-  co_await entry_reply(req, parent, std::move(name), sc.co);
+filesystem::task<client::error> filesystem::lookup(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                   std::string name) {
+  auto s = sess();
+  co_return co_await entry_reply(sc, req, parent, std::move(name));
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::getattr(fuse_req_t req, fuse_ino_t ino,
-                                           std::shared_ptr<open_file> h) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::getattr(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                    std::shared_ptr<open_file> h) {
+  auto s = sess();
   file_ptr f;
   if (h) {
-    f = h->f;
+    auto r = co_await file_of(h, sc);
+    if (!r) co_return r.error();
+    f = std::move(*r);
   } else {
     auto r = co_await fid_of(ino, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!r) co_return r.error();
     f = std::move(*r);
   }
-  auto a = co_await s_->stat(*f, sc.co);
-  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto a = co_await s->stat(*f, sc.co);
+  if (!a) co_return a.error();
   noted_size(ino, a->size);
   struct stat st = to_stat(*a);
   fuse_reply_attr(req, &st, attr_timeout());
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::setattr(fuse_req_t req, fuse_ino_t ino, struct stat st,
-                                           int to_set, std::shared_ptr<open_file> h) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::setattr(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                    struct stat st, int to_set,
+                                                    std::shared_ptr<open_file> h) {
+  auto s = sess();
   file_ptr f;
   if (h) {
-    f = h->f;
+    auto r = co_await file_of(h, sc);
+    if (!r) co_return r.error();
+    f = std::move(*r);
   } else {
     auto r = co_await fid_of(ino, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!r) co_return r.error();
     f = std::move(*r);
   }
   if (dotl()) {
     // Tsetattr on the fid itself: works for an open file after its last name is gone.
-    wire::Tsetattr s{};
-    s.fid = f->fid();
-    if (to_set & FUSE_SET_ATTR_MODE) s.valid |= dotl::setattr_mode, s.mode = st.st_mode & 07777;
-    if (to_set & FUSE_SET_ATTR_UID) s.valid |= dotl::setattr_uid, s.uid = st.st_uid;
-    if (to_set & FUSE_SET_ATTR_GID) s.valid |= dotl::setattr_gid, s.gid = st.st_gid;
+    wire::Tsetattr t{};
+    t.fid = f->fid();
+    if (to_set & FUSE_SET_ATTR_MODE) t.valid |= dotl::setattr_mode, t.mode = st.st_mode & 07777;
+    if (to_set & FUSE_SET_ATTR_UID) t.valid |= dotl::setattr_uid, t.uid = st.st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) t.valid |= dotl::setattr_gid, t.gid = st.st_gid;
     if (to_set & FUSE_SET_ATTR_SIZE)
-      s.valid |= dotl::setattr_size, s.size = static_cast<std::uint64_t>(st.st_size);
+      t.valid |= dotl::setattr_size, t.size = static_cast<std::uint64_t>(st.st_size);
     // Without *_SET the server takes its own clock (UTIME_NOW).
     if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
-      s.valid |= dotl::setattr_atime;
+      t.valid |= dotl::setattr_atime;
     } else if (to_set & FUSE_SET_ATTR_ATIME) {
-      s.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
-      s.atime_sec = static_cast<std::uint64_t>(st.st_atim.tv_sec);
-      s.atime_nsec = static_cast<std::uint64_t>(st.st_atim.tv_nsec);
+      t.valid |= dotl::setattr_atime | dotl::setattr_atime_set;
+      t.atime_sec = static_cast<std::uint64_t>(st.st_atim.tv_sec);
+      t.atime_nsec = static_cast<std::uint64_t>(st.st_atim.tv_nsec);
     }
     if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
-      s.valid |= dotl::setattr_mtime;
+      t.valid |= dotl::setattr_mtime;
     } else if (to_set & FUSE_SET_ATTR_MTIME) {
-      s.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
-      s.mtime_sec = static_cast<std::uint64_t>(st.st_mtim.tv_sec);
-      s.mtime_nsec = static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+      t.valid |= dotl::setattr_mtime | dotl::setattr_mtime_set;
+      t.mtime_sec = static_cast<std::uint64_t>(st.st_mtim.tv_sec);
+      t.mtime_nsec = static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
     }
-    if (to_set & FUSE_SET_ATTR_CTIME) s.valid |= dotl::setattr_ctime;
-    auto r = co_await s_->call(s, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (to_set & FUSE_SET_ATTR_CTIME) t.valid |= dotl::setattr_ctime;
+    auto r = co_await s->call(t, sc.co);
+    if (!r) co_return r.error();
   } else {
     // 9P2000/.u: Twstat by path, whole seconds, "now" from our clock.
     auto path = path_of(ino);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    if (!path) co_return path.error();
     client::set_attr a;
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     const client::set_attr::time tnow{std::chrono::duration_cast<std::chrono::seconds>(now).count(),
@@ -451,189 +606,210 @@ filesystem::task<void> filesystem::setattr(fuse_req_t req, fuse_ino_t ino, struc
     else if (to_set & FUSE_SET_ATTR_MTIME)
       a.mtime = client::set_attr::time{st.st_mtim.tv_sec, 0};
     if (a.mode || a.uid || a.gid || a.size || a.atime || a.mtime) {
-      auto r = co_await s_->setattr(*path, a, sc.co);
-      if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+      auto r = co_await s->setattr(*path, a, sc.co);
+      if (!r) co_return r.error();
     }
   }
-  auto a = co_await s_->stat(*f, sc.co);
-  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto a = co_await s->stat(*f, sc.co);
+  if (!a) co_return a.error();
   struct stat out = to_stat(*a);
   fuse_reply_attr(req, &out, attr_timeout());
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::readlink(fuse_req_t req, fuse_ino_t ino) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::readlink(scope& sc, fuse_req_t req, fuse_ino_t ino) {
+  auto s = sess();
   if (dotl()) {
     auto f = co_await fid_of(ino, sc.co);
-    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
-    auto r = co_await s_->call(wire::Treadlink{(*f)->fid()}, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!f) co_return f.error();
+    auto r = co_await s->call(wire::Treadlink{(*f)->fid()}, sc.co);
+    if (!r) co_return r.error();
     const auto* rl = as<wire::Rreadlink>(*r);
-    if (rl == nullptr) co_return (void)fuse_reply_err(req, EIO);
+    if (rl == nullptr) co_return errno_code(EIO);
     std::string target(rl->target);
-    co_return (void)fuse_reply_readlink(req, target.c_str());
+    co_return replied(fuse_reply_readlink(req, target.c_str()));
   }
   auto path = path_of(ino);
-  if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-  auto t = co_await s_->readlink(*path, sc.co);
-  if (!t) co_return (void)fuse_reply_err(req, errno_of(t.error()));
+  if (!path) co_return path.error();
+  auto t = co_await s->readlink(*path, sc.co);
+  if (!t) co_return t.error();
   fuse_reply_readlink(req, t->c_str());
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::mknod(fuse_req_t req, fuse_ino_t parent, std::string name,
-                                         mode_t mode, dev_t rdev) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::mknod(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                  std::string name, mode_t mode, dev_t rdev) {
+  auto s = sess();
   if (!dotl()) {
     // 9P2000/.u: a regular file is a create; devices, FIFOs and sockets are not mapped.
-    if (!S_ISREG(mode)) co_return (void)fuse_reply_err(req, EPERM);
+    if (!S_ISREG(mode)) co_return errno_code(EPERM);
     auto path = child_path(parent, name);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-    auto f = co_await s_->create(*path, dotl::rdonly, mode & 07777, sc.co);
-    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
-    co_await s_->clunk(std::move(*f), sc.co);
-    co_return co_await entry_reply(req, parent, std::move(name), sc.co);
+    if (!path) co_return path.error();
+    sc.sent = true;
+    auto f = co_await s->create(*path, dotl::rdonly, mode & 07777, sc.co);
+    if (!f) co_return f.error();
+    co_await s->clunk(std::move(*f), sc.co);
+    co_return co_await entry_reply(sc, req, parent, std::move(name));
   }
   auto d = co_await fid_of(parent, sc.co);
-  if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+  if (!d) co_return d.error();
   const fuse_ctx* cx = fuse_req_ctx(req);
-  auto r = co_await s_->call(
-      wire::Tmknod{(*d)->fid(), name, static_cast<std::uint32_t>(mode), major(rdev), minor(rdev),
-                   cx->gid},
-      sc.co);
-  if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
-  co_await entry_reply(req, parent, std::move(name), sc.co);
+  sc.sent = true;
+  auto r = co_await s->call(wire::Tmknod{(*d)->fid(), name, static_cast<std::uint32_t>(mode),
+                                         major(rdev), minor(rdev), cx->gid},
+                            sc.co);
+  if (!r) co_return r.error();
+  co_return co_await entry_reply(sc, req, parent, std::move(name));
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::mkdir(fuse_req_t req, fuse_ino_t parent, std::string name,
-                                         mode_t mode) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::mkdir(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                  std::string name, mode_t mode) {
+  auto s = sess();
   if (dotl()) {
     auto d = co_await fid_of(parent, sc.co);
-    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    if (!d) co_return d.error();
     const fuse_ctx* cx = fuse_req_ctx(req);
-    auto r = co_await s_->call(
+    sc.sent = true;
+    auto r = co_await s->call(
         wire::Tmkdir{(*d)->fid(), name, static_cast<std::uint32_t>(mode & 07777), cx->gid}, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!r) co_return r.error();
   } else {
     auto path = child_path(parent, name);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-    auto r = co_await s_->mkdir(*path, mode & 0777, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!path) co_return path.error();
+    sc.sent = true;
+    auto r = co_await s->mkdir(*path, mode & 0777, sc.co);
+    if (!r) co_return r.error();
   }
-  co_await entry_reply(req, parent, std::move(name), sc.co);
+  co_return co_await entry_reply(sc, req, parent, std::move(name));
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::remove(fuse_req_t req, fuse_ino_t parent, std::string name,
-                                          bool dir) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::remove(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                   std::string name, bool dir) {
+  auto s = sess();
   bool done = false;
   if (dotl()) {
     auto d = co_await fid_of(parent, sc.co);
-    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
-    auto r = co_await s_->call(
-        wire::Tunlinkat{(*d)->fid(), name, dir ? dotl::at_removedir : 0u}, sc.co);
+    if (!d) co_return d.error();
+    sc.sent = true;
+    auto r =
+        co_await s->call(wire::Tunlinkat{(*d)->fid(), name, dir ? dotl::at_removedir : 0u}, sc.co);
     // v9fs falls back to Tremove only on EOPNOTSUPP; any other errno is final.
     if (!r && r.error() != std::errc::operation_not_supported &&
         r.error() != std::errc::function_not_supported)
-      co_return (void)fuse_reply_err(req, errno_of(r.error()));
+      co_return r.error();
     done = r.has_value();
   }
   if (!done) {
     auto path = child_path(parent, name);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-    auto r = co_await s_->remove(*path, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!path) co_return path.error();
+    sc.sent = true;
+    auto r = co_await s->remove(*path, sc.co);
+    if (!r) co_return r.error();
   }
   drop_name(parent, name);
   fuse_reply_err(req, 0);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::symlink(fuse_req_t req, std::string target, fuse_ino_t parent,
-                                           std::string name) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::symlink(scope& sc, fuse_req_t req, std::string target,
+                                                    fuse_ino_t parent, std::string name) {
+  auto s = sess();
   if (dotl()) {
     auto d = co_await fid_of(parent, sc.co);
-    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    if (!d) co_return d.error();
     const fuse_ctx* cx = fuse_req_ctx(req);
-    auto r = co_await s_->call(wire::Tsymlink{(*d)->fid(), name, target, cx->gid}, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    sc.sent = true;
+    auto r = co_await s->call(wire::Tsymlink{(*d)->fid(), name, target, cx->gid}, sc.co);
+    if (!r) co_return r.error();
   } else {
     auto path = child_path(parent, name);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-    auto r = co_await s_->symlink(target, *path, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!path) co_return path.error();
+    sc.sent = true;
+    auto r = co_await s->symlink(target, *path, sc.co);
+    if (!r) co_return r.error();
   }
-  co_await entry_reply(req, parent, std::move(name), sc.co);
+  co_return co_await entry_reply(sc, req, parent, std::move(name));
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::rename(fuse_req_t req, fuse_ino_t parent, std::string name,
-                                          fuse_ino_t newparent, std::string newname,
-                                          unsigned flags) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::rename(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                   std::string name, fuse_ino_t newparent,
+                                                   std::string newname, unsigned flags) {
+  auto s = sess();
   // RENAME_NOREPLACE and RENAME_EXCHANGE have no 9P message: refused as filesystems without
   // them refuse (the kernel then falls back or reports it).
-  if (flags != 0) co_return (void)fuse_reply_err(req, EINVAL);
+  if (flags != 0) co_return errno_code(EINVAL);
   bool done = false;
   if (dotl()) {
     auto od = co_await fid_of(parent, sc.co);
-    if (!od) co_return (void)fuse_reply_err(req, errno_of(od.error()));
+    if (!od) co_return od.error();
     auto nd = co_await fid_of(newparent, sc.co);
-    if (!nd) co_return (void)fuse_reply_err(req, errno_of(nd.error()));
-    auto r = co_await s_->call(wire::Trenameat{(*od)->fid(), name, (*nd)->fid(), newname}, sc.co);
+    if (!nd) co_return nd.error();
+    sc.sent = true;
+    auto r = co_await s->call(wire::Trenameat{(*od)->fid(), name, (*nd)->fid(), newname}, sc.co);
     if (!r && r.error() != std::errc::operation_not_supported &&
         r.error() != std::errc::function_not_supported)
-      co_return (void)fuse_reply_err(req, errno_of(r.error()));
+      co_return r.error();
     done = r.has_value();
   }
   if (!done) {
     // Trename (9P2000.L) or Twstat in one directory (9P2000/.u), by path.
     auto from = child_path(parent, name);
     auto to = child_path(newparent, newname);
-    if (!from || !to) co_return (void)fuse_reply_err(req, ESTALE);
-    auto r = co_await s_->rename(*from, *to, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()) == EOPNOTSUPP
-                                                    ? EXDEV
-                                                    : errno_of(r.error()));
+    if (!from || !to) co_return errno_code(ESTALE);
+    sc.sent = true;
+    auto r = co_await s->rename(*from, *to, sc.co);
+    if (!r)
+      co_return r.error() == std::errc::operation_not_supported ? client::error(errno_code(EXDEV))
+                                                                : r.error();
   }
   moved(parent, name, newparent, newname);
   fuse_reply_err(req, 0);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-                                        std::string newname) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::link(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                 fuse_ino_t newparent, std::string newname) {
+  auto s = sess();
   auto f = co_await fid_of(ino, sc.co);
-  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  if (!f) co_return f.error();
   if (dotl()) {
     auto d = co_await fid_of(newparent, sc.co);
-    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
-    auto r = co_await s_->call(wire::Tlink{(*d)->fid(), (*f)->fid(), newname}, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!d) co_return d.error();
+    sc.sent = true;
+    auto r = co_await s->call(wire::Tlink{(*d)->fid(), (*f)->fid(), newname}, sc.co);
+    if (!r) co_return r.error();
   } else {
     auto from = path_of(ino);
     auto to = child_path(newparent, newname);
-    if (!from || !to) co_return (void)fuse_reply_err(req, ESTALE);
-    auto r = co_await s_->link(*from, *to, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!from || !to) co_return errno_code(ESTALE);
+    sc.sent = true;
+    auto r = co_await s->link(*from, *to, sc.co);
+    if (!r) co_return r.error();
   }
-  auto a = co_await s_->stat(**f, sc.co);
-  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto a = co_await s->stat(**f, sc.co);
+  if (!a) co_return a.error();
   // The same inode under a second name (remember() finds it by qid.path).
   auto e = remember(newparent, newname, *a, nullptr);
   if (fuse_reply_entry(req, &e) != 0) forget_one(e.ino, 1);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::open(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                 fuse_file_info fi) {
+  const std::uint64_t gen = gen_.load();
+  auto s = sess();
   auto path = path_of(ino);
   file_ptr f;
   const std::uint32_t flags = dotl_flags(fi.flags);
   if (path) {
-    auto r = co_await s_->open(*path, flags, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    auto r = co_await s->open(*path, flags, sc.co);
+    if (!r) co_return r.error();
     f = std::make_shared<client::file>(std::move(*r));
   } else {
-    co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    co_return path.error();
   }
   bool keep = false;
   bool direct = o_.direct_io;
@@ -644,8 +820,8 @@ filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_fil
       // A synthetic file (a stream, a value computed at each read) says size 0 and keeps no
       // version: read it through, not through the page cache, which would see an empty file
       // and never ask. Files of real filesystems have versions (mtime and size).
-      direct = direct || (it->second.type == S_IFREG && f->qid().version == 0 &&
-                          it->second.size == 0);
+      direct =
+          direct || (it->second.type == S_IFREG && f->qid().version == 0 && it->second.size == 0);
       // Pages cached by an earlier open are still right if the file's version has not moved.
       const std::uint32_t v = f->qid().version;
       keep = !o_.cache_none && v != 0 && v == it->second.seen_version;
@@ -655,115 +831,136 @@ filesystem::task<void> filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_fil
   auto h = std::make_shared<open_file>();
   h->f = std::move(f);
   h->ino = ino;
+  h->flags = flags;
+  h->gen = gen;
   fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
   fi.keep_cache = keep ? 1 : 0;
   fi.direct_io = direct ? 1 : 0;
   if (fuse_reply_open(req, &fi) != 0)
     delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);  // interrupted: no release
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::create(fuse_req_t req, fuse_ino_t parent, std::string name,
-                                          mode_t mode, fuse_file_info fi) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::create(scope& sc, fuse_req_t req, fuse_ino_t parent,
+                                                   std::string name, mode_t mode,
+                                                   fuse_file_info fi) {
+  const std::uint64_t gen = gen_.load();
+  auto s = sess();
   const std::uint32_t flags = dotl_flags(fi.flags);
   client::file f;
   if (dotl()) {
     // The parent walked to a new fid, which Tlcreate turns into the new file, opened; with the
     // caller's gid.
     auto dir = path_of(parent);
-    if (!dir) co_return (void)fuse_reply_err(req, errno_of(dir.error()));
-    auto d = co_await s_->walk(*dir, sc.co);
-    if (!d) co_return (void)fuse_reply_err(req, errno_of(d.error()));
+    if (!dir) co_return dir.error();
+    auto d = co_await s->walk(*dir, sc.co);
+    if (!d) co_return d.error();
     const fuse_ctx* cx = fuse_req_ctx(req);
-    auto r = co_await s_->call(
+    sc.sent = true;
+    auto r = co_await s->call(
         wire::Tlcreate{d->fid(), name, flags, static_cast<std::uint32_t>(mode & 07777), cx->gid},
         sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!r) co_return r.error();
     f = std::move(*d);
   } else {
     auto path = child_path(parent, name);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
-    auto r = co_await s_->create(*path, flags, mode & 0777, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    if (!path) co_return path.error();
+    sc.sent = true;
+    auto r = co_await s->create(*path, flags, mode & 0777, sc.co);
+    if (!r) co_return r.error();
     f = std::move(*r);
   }
-  auto a = co_await s_->stat(f, sc.co);
-  if (!a) co_return (void)fuse_reply_err(req, errno_of(a.error()));
+  auto a = co_await s->stat(f, sc.co);
+  if (!a) co_return a.error();
   auto e = remember(parent, name, *a, nullptr);
   auto h = std::make_shared<open_file>();
   h->f = std::make_shared<client::file>(std::move(f));
   h->ino = e.ino;
+  h->flags = flags;
+  h->gen = gen;
   fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
   if (fuse_reply_create(req, &e, &fi) != 0) {
     delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);
     forget_one(e.ino, 1);
   }
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::read(fuse_req_t req, std::shared_ptr<open_file> h,
-                                        std::size_t size, off_t off) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::read(scope& sc, fuse_req_t req,
+                                                 std::shared_ptr<open_file> h, std::size_t size,
+                                                 off_t off) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
   std::vector<std::byte> buf(size);
-  auto n = co_await s_->read(*h->f, static_cast<std::uint64_t>(off), buf, sc.co);
-  if (!n) co_return (void)fuse_reply_err(req, errno_of(n.error()));
+  auto n = co_await s->read(hfile, static_cast<std::uint64_t>(off), buf, sc.co);
+  if (!n) co_return n.error();
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::write(fuse_req_t req, std::shared_ptr<open_file> h,
-                                         std::vector<std::byte> data, off_t off) {
-  scope sc(req);
-  auto n = co_await s_->write(*h->f, static_cast<std::uint64_t>(off), data, sc.co);
-  if (!n) co_return (void)fuse_reply_err(req, errno_of(n.error()));
+filesystem::task<client::error> filesystem::write(scope& sc, fuse_req_t req,
+                                                  std::shared_ptr<open_file> h,
+                                                  std::vector<std::byte> data, off_t off) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
+  auto n = co_await s->write(hfile, static_cast<std::uint64_t>(off), data, sc.co);
+  if (!n) co_return n.error();
   fuse_reply_write(req, *n);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::flush(fuse_req_t req, std::shared_ptr<open_file> h,
-                                         std::uint64_t owner) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::flush(scope& sc, fuse_req_t req,
+                                                  std::shared_ptr<open_file> h,
+                                                  std::uint64_t owner) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
   // close(2) drops the caller's POSIX locks; here they live on the server, so say so there.
   if (h->locked.load() && dotl()) {
     const fuse_ctx* cx = fuse_req_ctx(req);
     (void)owner;
-    co_await s_->call(wire::Tlock{h->f->fid(), dotl::lock_type_unlck, 0, 0, 0,
-                                  static_cast<std::uint32_t>(cx->pid), client_id_},
-                      sc.co);
+    co_await s->call(wire::Tlock{hfile.fid(), dotl::lock_type_unlck, 0, 0, 0,
+                                 static_cast<std::uint32_t>(cx->pid), client_id_},
+                     sc.co);
   }
   fuse_reply_err(req, 0);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::fsync(fuse_req_t req, std::shared_ptr<open_file> h,
-                                         int datasync) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::fsync(scope& sc, fuse_req_t req,
+                                                  std::shared_ptr<open_file> h, int datasync) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
   client::outcome<void> r;
   if (dotl()) {
-    auto rr = co_await s_->call(wire::Tfsync{h->f->fid(), datasync != 0 ? 1u : 0u}, sc.co);
+    auto rr = co_await s->call(wire::Tfsync{hfile.fid(), datasync != 0 ? 1u : 0u}, sc.co);
     if (!rr) r = client::fail(rr.error());
   } else {
-    r = co_await s_->fsync(*h->f, sc.co);
+    r = co_await s->fsync(hfile, sc.co);
   }
-  fuse_reply_err(req, r ? 0 : errno_of(r.error()));
+  if (!r) co_return r.error();
+  fuse_reply_err(req, 0);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::opendir(fuse_req_t req, fuse_ino_t /*ino*/,
-                                           fuse_file_info fi) {
-  fi.fh = reinterpret_cast<std::uint64_t>(
-      new std::shared_ptr<dir_handle>(std::make_shared<dir_handle>()));
-  fi.keep_cache = 0;
-  if (fuse_reply_open(req, &fi) != 0) delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi.fh);
-  co_return;
-}
-
-filesystem::task<void> filesystem::readdir(fuse_req_t req, fuse_ino_t ino,
-                                           std::shared_ptr<dir_handle> d, std::size_t size,
-                                           off_t off, bool plus) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::readdir(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                    std::shared_ptr<dir_handle> d, std::size_t size,
+                                                    off_t off, bool plus) {
+  auto s = sess();
   if (!d->loaded || off == 0) {
     auto path = path_of(ino);
-    if (!path) co_return (void)fuse_reply_err(req, errno_of(path.error()));
+    if (!path) co_return path.error();
     // With plus, the attributes of every entry come back at once: the session pipelines the
     // walks and getattrs of the whole listing (9P2000/.u listings carry them anyway).
-    auto r = co_await s_->readdir(*path, plus, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    auto r = co_await s->readdir(*path, plus, sc.co);
+    if (!r) co_return r.error();
     d->entries = std::move(*r);
     d->loaded = true;
   }
@@ -781,9 +978,10 @@ filesystem::task<void> filesystem::readdir(fuse_req_t req, fuse_ino_t ino,
       } else {
         const auto& e = d->entries[i - 2];
         st.st_ino = e.qid.path;
-        st.st_mode = e.attr ? (e.attr->mode & S_IFMT)
-                            : (e.qid.type & wire::qt::dir) ? S_IFDIR
-                            : (e.qid.type & wire::qt::symlink) ? S_IFLNK : S_IFREG;
+        st.st_mode = e.attr                             ? (e.attr->mode & S_IFMT)
+                     : (e.qid.type & wire::qt::dir)     ? S_IFDIR
+                     : (e.qid.type & wire::qt::symlink) ? S_IFLNK
+                                                        : S_IFREG;
       }
       want = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, next);
       if (want > size - used) break;
@@ -805,77 +1003,87 @@ filesystem::task<void> filesystem::readdir(fuse_req_t req, fuse_ino_t ino,
     used += want;
   }
   fuse_reply_buf(req, buf.data(), used);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::statfs(fuse_req_t req, fuse_ino_t ino) {
-  scope sc(req);
+filesystem::task<client::error> filesystem::statfs(scope& sc, fuse_req_t req, fuse_ino_t ino) {
+  auto s = sess();
   struct statvfs v {};
   v.f_namemax = 255;
   v.f_bsize = v.f_frsize = 4096;
   if (dotl()) {
     auto f = co_await fid_of(ino, sc.co);
-    if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
-    auto r = co_await s_->call(wire::Tstatfs{(*f)->fid()}, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
-    if (const auto* s = as<wire::Rstatfs>(*r)) {
-      v.f_bsize = v.f_frsize = s->bsize;
-      v.f_blocks = s->blocks;
-      v.f_bfree = s->bfree;
-      v.f_bavail = s->bavail;
-      v.f_files = s->files;
-      v.f_ffree = s->ffree;
-      v.f_favail = s->ffree;
-      v.f_fsid = s->fsid;
-      v.f_namemax = s->namelen;
+    if (!f) co_return f.error();
+    auto r = co_await s->call(wire::Tstatfs{(*f)->fid()}, sc.co);
+    if (!r) co_return r.error();
+    if (const auto* sf = as<wire::Rstatfs>(*r)) {
+      v.f_bsize = v.f_frsize = sf->bsize;
+      v.f_blocks = sf->blocks;
+      v.f_bfree = sf->bfree;
+      v.f_bavail = sf->bavail;
+      v.f_files = sf->files;
+      v.f_ffree = sf->ffree;
+      v.f_favail = sf->ffree;
+      v.f_fsid = sf->fsid;
+      v.f_namemax = sf->namelen;
     }
   }
   fuse_reply_statfs(req, &v);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::setxattr(fuse_req_t req, fuse_ino_t ino, std::string name,
-                                            std::vector<std::byte> value, int flags) {
-  scope sc(req);
-  if (!dotl()) co_return (void)fuse_reply_err(req, EOPNOTSUPP);
+filesystem::task<client::error> filesystem::setxattr(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                     std::string name, std::vector<std::byte> value,
+                                                     int flags) {
+  auto s = sess();
+  if (!dotl()) co_return errno_code(EOPNOTSUPP);
   auto f = co_await fid_of(ino, sc.co);
-  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  if (!f) co_return f.error();
+  const std::uint64_t xgen = gen_.load();
   auto x = co_await blank_fid(sc.co);
-  if (!x) co_return (void)fuse_reply_err(req, errno_of(x.error()));
+  if (!x) co_return x.error();
   // Txattrcreate turns a fid of the file into the attribute's: clone, create, write, clunk;
   // the Rclunk is the commit (an empty value removes, as removexattr(2) through v9fs does).
-  auto w = co_await s_->call(wire::Twalk{(*f)->fid(), x->fid(), {}}, sc.co);
+  auto w = co_await s->call(wire::Twalk{(*f)->fid(), x->fid(), {}}, sc.co);
   if (!w) {
-    give_blank(std::move(*x));
-    co_return (void)fuse_reply_err(req, errno_of(w.error()));
+    give_blank(std::move(*x), xgen);
+    co_return w.error();
   }
   std::uint32_t xf = 0;
   if (flags & XATTR_CREATE) xf |= dotl::xattr_create;
   if (flags & XATTR_REPLACE) xf |= dotl::xattr_replace;
-  auto c = co_await s_->call(wire::Txattrcreate{x->fid(), name, value.size(), xf}, sc.co);
+  auto c = co_await s->call(wire::Txattrcreate{x->fid(), name, value.size(), xf}, sc.co);
   client::outcome<void> out;
   if (!c) out = client::fail(c.error());
   if (c && !value.empty()) {
-    auto n = co_await s_->write(*x, 0, value, sc.co);
+    auto n = co_await s->write(*x, 0, value, sc.co);
     if (!n) out = client::fail(n.error());
   }
-  auto k = co_await clunk_raw(std::move(*x), sc.co);
+  auto k = co_await clunk_raw(std::move(*x), xgen, sc.co);
   if (out && !k) out = k;
-  fuse_reply_err(req, out ? 0 : errno_of(out.error()));
+  if (!out) co_return out.error();
+  fuse_reply_err(req, 0);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::getxattr(fuse_req_t req, fuse_ino_t ino, std::string name,
-                                            std::size_t size, bool list) {
-  scope sc(req);
-  if (!dotl()) co_return (void)fuse_reply_err(req, list ? 0 : EOPNOTSUPP);
+filesystem::task<client::error> filesystem::getxattr(scope& sc, fuse_req_t req, fuse_ino_t ino,
+                                                     std::string name, std::size_t size,
+                                                     bool list) {
+  auto s = sess();
+  if (!dotl() && list)
+    co_return replied(size == 0 ? fuse_reply_xattr(req, 0) : fuse_reply_buf(req, nullptr, 0));
+  if (!dotl()) co_return errno_code(EOPNOTSUPP);
   auto f = co_await fid_of(ino, sc.co);
-  if (!f) co_return (void)fuse_reply_err(req, errno_of(f.error()));
+  if (!f) co_return f.error();
+  const std::uint64_t xgen = gen_.load();
   auto x = co_await blank_fid(sc.co);
-  if (!x) co_return (void)fuse_reply_err(req, errno_of(x.error()));
+  if (!x) co_return x.error();
   // An empty name walks to the list of names.
-  auto w = co_await s_->call(wire::Txattrwalk{(*f)->fid(), x->fid(), list ? "" : name}, sc.co);
+  auto w = co_await s->call(wire::Txattrwalk{(*f)->fid(), x->fid(), list ? "" : name}, sc.co);
   if (!w) {
-    give_blank(std::move(*x));
+    give_blank(std::move(*x), xgen);
     int e = errno_of(w.error());
-    co_return (void)fuse_reply_err(req, e == ENOENT && !list ? ENODATA : e);
+    co_return e == ENOENT && !list ? client::error(errno_code(ENODATA)) : w.error();
   }
   const auto* xw = as<wire::Rxattrwalk>(*w);
   const std::uint64_t total = xw != nullptr ? xw->size : 0;
@@ -887,30 +1095,35 @@ filesystem::task<void> filesystem::getxattr(fuse_req_t req, fuse_ino_t ino, std:
     err = ERANGE;
   } else if (size != 0 && total > 0) {
     buf.resize(total);
-    auto n = co_await s_->read(*x, 0, buf, sc.co);
+    auto n = co_await s->read(*x, 0, buf, sc.co);
     if (!n)
       err = errno_of(n.error());
     else
       buf.resize(*n);
   }
-  co_await clunk_raw(std::move(*x), sc.co);
-  if (err != 0) co_return (void)fuse_reply_err(req, err);
-  if (size == 0) co_return (void)fuse_reply_xattr(req, total);
+  co_await clunk_raw(std::move(*x), xgen, sc.co);
+  if (err != 0) co_return errno_code(err);
+  if (size == 0) co_return replied(fuse_reply_xattr(req, total));
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::getlk(fuse_req_t req, std::shared_ptr<open_file> h,
-                                         struct flock lk, std::uint64_t /*owner*/) {
-  scope sc(req);
-  if (!dotl()) co_return (void)fuse_reply_err(req, ENOLCK);
+filesystem::task<client::error> filesystem::getlk(scope& sc, fuse_req_t req,
+                                                  std::shared_ptr<open_file> h, struct flock lk,
+                                                  std::uint64_t /*owner*/) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
+  if (!dotl()) co_return errno_code(ENOLCK);
   const fuse_ctx* cx = fuse_req_ctx(req);
-  auto r = co_await s_->call(
-      wire::Tgetlock{h->f->fid(), wire_lock_type(lk.l_type), static_cast<std::uint64_t>(lk.l_start),
+  auto r = co_await s->call(
+      wire::Tgetlock{hfile.fid(), wire_lock_type(lk.l_type), static_cast<std::uint64_t>(lk.l_start),
                      wire_lock_length(lk), static_cast<std::uint32_t>(cx->pid), client_id_},
       sc.co);
-  if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+  if (!r) co_return r.error();
   const auto* g = as<wire::Rgetlock>(*r);
-  if (g == nullptr) co_return (void)fuse_reply_err(req, EIO);
+  if (g == nullptr) co_return errno_code(EIO);
   struct flock out {};
   out.l_type = host_lock_type(g->locktype);
   out.l_whence = SEEK_SET;
@@ -918,14 +1131,19 @@ filesystem::task<void> filesystem::getlk(fuse_req_t req, std::shared_ptr<open_fi
   out.l_len = static_cast<off_t>(g->length);
   out.l_pid = static_cast<pid_t>(g->proc_id);
   fuse_reply_lock(req, &out);
+  co_return client::error{};
 }
 
-filesystem::task<void> filesystem::setlk(fuse_req_t req, std::shared_ptr<open_file> h,
-                                         struct flock lk, std::uint64_t /*owner*/, bool wait) {
-  scope sc(req);
-  if (!dotl()) co_return (void)fuse_reply_err(req, ENOLCK);
+filesystem::task<client::error> filesystem::setlk(scope& sc, fuse_req_t req,
+                                                  std::shared_ptr<open_file> h, struct flock lk,
+                                                  std::uint64_t /*owner*/, bool wait) {
+  auto s = sess();
+  auto hf = co_await file_of(h, sc);
+  if (!hf) co_return hf.error();
+  client::file& hfile = **hf;
+  if (!dotl()) co_return errno_code(ENOLCK);
   const fuse_ctx* cx = fuse_req_ctx(req);
-  const wire::Tlock tl{h->f->fid(),
+  const wire::Tlock tl{hfile.fid(),
                        wire_lock_type(lk.l_type),
                        wait ? dotl::lock_flags_block : 0u,
                        static_cast<std::uint64_t>(lk.l_start),
@@ -935,21 +1153,22 @@ filesystem::task<void> filesystem::setlk(fuse_req_t req, std::shared_ptr<open_fi
   if (lk.l_type != F_UNLCK) h->locked = true;
   asio::steady_timer timer(io_);
   for (;;) {
-    auto r = co_await s_->call(tl, sc.co);
-    if (!r) co_return (void)fuse_reply_err(req, errno_of(r.error()));
+    auto r = co_await s->call(tl, sc.co);
+    if (!r) co_return r.error();
     const auto* l = as<wire::Rlock>(*r);
-    if (l == nullptr) co_return (void)fuse_reply_err(req, EIO);
-    if (l->status == dotl::lock_success) co_return (void)fuse_reply_err(req, 0);
-    if (l->status != dotl::lock_blocked) co_return (void)fuse_reply_err(req, ENOLCK);
-    if (!wait) co_return (void)fuse_reply_err(req, EAGAIN);
+    if (l == nullptr) co_return errno_code(EIO);
+    if (l->status == dotl::lock_success) co_return replied(fuse_reply_err(req, 0));
+    if (l->status != dotl::lock_blocked) co_return errno_code(ENOLCK);
+    if (!wait) co_return errno_code(EAGAIN);
     // Blocked: servers do not sleep on a client's lock, so ask again, until it is granted or
     // the caller is interrupted.
     // The poll interval bounds how late an interrupt is seen; no cross-thread cancel needed.
     timer.expires_after(lock_poll);
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (sc.co.stop.stop_requested()) co_return (void)fuse_reply_err(req, EINTR);
+    if (sc.co.stop.stop_requested()) co_return errno_code(EINTR);
   }
+  co_return client::error{};
 }
 
 // ---- the FUSE-facing shims ---------------------------------------------------------------
@@ -965,83 +1184,114 @@ struct ops_impl {
   }
   using open_file = filesystem::open_file;
   using dir_handle = filesystem::dir_handle;
+  using scope = filesystem::scope;
+  static constexpr bool repeatable = true, once = false;
+
+  /// Starts `body(scope&)` for `req` on the I/O context. `body` owns copies of every argument
+  /// (FUSE's pointers are valid only during the callback).
+  template <class Body>
+  static void start(fuse_req_t req, bool idempotent, Body body) {
+    auto* fs = self(req);
+    fs->spawn(req, fs->serve(req, idempotent, std::move(body)));
+  }
 
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->lookup(req, parent, name));
+    start(req, repeatable, [fs = self(req), req, parent, n = std::string(name)](scope& sc) {
+      return fs->lookup(sc, req, parent, n);
+    });
   }
   static void forget(fuse_req_t req, fuse_ino_t ino, std::uint64_t n) {
     self(req)->forget_one(ino, n);
     fuse_reply_none(req);
   }
   static void forget_multi(fuse_req_t req, std::size_t count, fuse_forget_data* forgets) {
-    for (std::size_t i = 0; i < count; ++i) self(req)->forget_one(forgets[i].ino, forgets[i].nlookup);
+    for (std::size_t i = 0; i < count; ++i)
+      self(req)->forget_one(forgets[i].ino, forgets[i].nlookup);
     fuse_reply_none(req);
   }
   static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->getattr(req, ino, handle<open_file>(fi)));
+    start(req, repeatable, [fs = self(req), req, ino, h = handle<open_file>(fi)](scope& sc) {
+      return fs->getattr(sc, req, ino, h);
+    });
   }
   static void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
                       fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->setattr(req, ino, *attr, to_set, handle<open_file>(fi)));
+    start(req, repeatable,
+          [fs = self(req), req, ino, st = *attr, to_set, h = handle<open_file>(fi)](scope& sc) {
+            return fs->setattr(sc, req, ino, st, to_set, h);
+          });
   }
   static void readlink(fuse_req_t req, fuse_ino_t ino) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->readlink(req, ino));
+    start(req, repeatable,
+          [fs = self(req), req, ino](scope& sc) { return fs->readlink(sc, req, ino); });
   }
   static void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->mknod(req, parent, name, mode, rdev));
+    start(req, once, [fs = self(req), req, parent, n = std::string(name), mode, rdev](scope& sc) {
+      return fs->mknod(sc, req, parent, n, mode, rdev);
+    });
   }
   static void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->mkdir(req, parent, name, mode));
+    start(req, once, [fs = self(req), req, parent, n = std::string(name), mode](scope& sc) {
+      return fs->mkdir(sc, req, parent, n, mode);
+    });
   }
   static void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->remove(req, parent, name, false));
+    start(req, once, [fs = self(req), req, parent, n = std::string(name)](scope& sc) {
+      return fs->remove(sc, req, parent, n, false);
+    });
   }
   static void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->remove(req, parent, name, true));
+    start(req, once, [fs = self(req), req, parent, n = std::string(name)](scope& sc) {
+      return fs->remove(sc, req, parent, n, true);
+    });
   }
   static void symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->symlink(req, target, parent, name));
+    start(req, once,
+          [fs = self(req), req, t = std::string(target), parent, n = std::string(name)](scope& sc) {
+            return fs->symlink(sc, req, t, parent, n);
+          });
   }
   static void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
                      const char* newname, unsigned flags) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->rename(req, parent, name, newparent, newname, flags));
+    start(req, once,
+          [fs = self(req), req, parent, n = std::string(name), newparent, nn = std::string(newname),
+           flags](scope& sc) { return fs->rename(sc, req, parent, n, newparent, nn, flags); });
   }
   static void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->link(req, ino, newparent, newname));
+    start(req, once, [fs = self(req), req, ino, newparent, nn = std::string(newname)](scope& sc) {
+      return fs->link(sc, req, ino, newparent, nn);
+    });
   }
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->open(req, ino, *fi));
+    start(req, repeatable,
+          [fs = self(req), req, ino, f = *fi](scope& sc) { return fs->open(sc, req, ino, f); });
   }
   static void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                      fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->create(req, parent, name, mode, *fi));
+    start(req, once,
+          [fs = self(req), req, parent, n = std::string(name), mode, f = *fi](scope& sc) {
+            return fs->create(sc, req, parent, n, mode, f);
+          });
   }
   static void read(fuse_req_t req, fuse_ino_t, std::size_t size, off_t off, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->read(req, handle<open_file>(fi), size, off));
+    start(req, repeatable, [fs = self(req), req, h = handle<open_file>(fi), size, off](scope& sc) {
+      return fs->read(sc, req, h, size, off);
+    });
   }
   static void write(fuse_req_t req, fuse_ino_t, const char* buf, std::size_t size, off_t off,
                     fuse_file_info* fi) {
-    auto* fs = self(req);
     const auto* b = reinterpret_cast<const std::byte*>(buf);
-    fs->spawn(req, fs->write(req, handle<open_file>(fi), std::vector<std::byte>(b, b + size), off));
+    // A write at an offset may be sent twice: the second lands the same bytes at the same place.
+    start(
+        req, repeatable,
+        [fs = self(req), req, h = handle<open_file>(fi), data = std::vector<std::byte>(b, b + size),
+         off](scope& sc) { return fs->write(sc, req, h, data, off); });
   }
   static void flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->flush(req, handle<open_file>(fi), fi->lock_owner));
+    start(req, repeatable,
+          [fs = self(req), req, h = handle<open_file>(fi), owner = fi->lock_owner](scope& sc) {
+            return fs->flush(sc, req, h, owner);
+          });
   }
   static void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     // The fid is clunked by its last user (a request still in flight, if any).
@@ -1049,22 +1299,31 @@ struct ops_impl {
     fuse_reply_err(req, 0);
   }
   static void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->fsync(req, handle<open_file>(fi), datasync));
+    start(req, repeatable, [fs = self(req), req, h = handle<open_file>(fi), datasync](scope& sc) {
+      return fs->fsync(sc, req, h, datasync);
+    });
   }
-  static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->opendir(req, ino, *fi));
+  static void opendir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    // The listing is read at the first readdir; nothing to ask the server yet.
+    fi->fh = reinterpret_cast<std::uint64_t>(
+        new std::shared_ptr<dir_handle>(std::make_shared<dir_handle>()));
+    if (fuse_reply_open(req, fi) != 0) {
+      delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi->fh);
+    }
   }
   static void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
                       fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->readdir(req, ino, handle<dir_handle>(fi), size, off, false));
+    start(req, repeatable,
+          [fs = self(req), req, ino, d = handle<dir_handle>(fi), size, off](scope& sc) {
+            return fs->readdir(sc, req, ino, d, size, off, false);
+          });
   }
   static void readdirplus(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
                           fuse_file_info* fi) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->readdir(req, ino, handle<dir_handle>(fi), size, off, true));
+    start(req, repeatable,
+          [fs = self(req), req, ino, d = handle<dir_handle>(fi), size, off](scope& sc) {
+            return fs->readdir(sc, req, ino, d, size, off, true);
+          });
   }
   static void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi->fh);
@@ -1076,45 +1335,51 @@ struct ops_impl {
     fuse_reply_err(req, 0);
   }
   static void statfs(fuse_req_t req, fuse_ino_t ino) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->statfs(req, ino));
+    start(req, repeatable,
+          [fs = self(req), req, ino](scope& sc) { return fs->statfs(sc, req, ino); });
   }
   static void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
                        std::size_t size, int flags) {
-    auto* fs = self(req);
-    const auto* b = reinterpret_cast<const std::byte*>(value);
     if (size == 0) return (void)fuse_reply_err(req, EINVAL);  // 9P cannot tell it from removal
-    fs->spawn(req, fs->setxattr(req, ino, name, std::vector<std::byte>(b, b + size), flags));
+    const auto* b = reinterpret_cast<const std::byte*>(value);
+    start(req, once,
+          [fs = self(req), req, ino, n = std::string(name), v = std::vector<std::byte>(b, b + size),
+           flags](scope& sc) { return fs->setxattr(sc, req, ino, n, v, flags); });
   }
   static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->getxattr(req, ino, name, size, false));
+    start(req, repeatable, [fs = self(req), req, ino, n = std::string(name), size](scope& sc) {
+      return fs->getxattr(sc, req, ino, n, size, false);
+    });
   }
   static void listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->getxattr(req, ino, "", size, true));
+    start(req, repeatable, [fs = self(req), req, ino, size](scope& sc) {
+      return fs->getxattr(sc, req, ino, "", size, true);
+    });
   }
   static void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->setxattr(req, ino, name, {}, XATTR_REPLACE));
+    start(req, once, [fs = self(req), req, ino, n = std::string(name)](scope& sc) {
+      return fs->setxattr(sc, req, ino, n, {}, XATTR_REPLACE);
+    });
   }
   static void getlk(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, struct flock* lock) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->getlk(req, handle<open_file>(fi), *lock, fi->lock_owner));
+    start(req, repeatable,
+          [fs = self(req), req, h = handle<open_file>(fi), lk = *lock,
+           owner = fi->lock_owner](scope& sc) { return fs->getlk(sc, req, h, lk, owner); });
   }
-  static void setlk(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, struct flock* lock,
-                    int sleep) {
-    auto* fs = self(req);
-    fs->spawn(req, fs->setlk(req, handle<open_file>(fi), *lock, fi->lock_owner, sleep != 0));
+  static void setlk(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, struct flock* lock, int sleep) {
+    start(req, repeatable,
+          [fs = self(req), req, h = handle<open_file>(fi), lk = *lock, owner = fi->lock_owner,
+           wait = sleep != 0](scope& sc) { return fs->setlk(sc, req, h, lk, owner, wait); });
   }
   static void flock(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, int op) {
     // flock(2) locks belong to the open file, as the server's locks on one fid do: a whole-file
     // lock on this handle's fid.
-    auto* fs = self(req);
     struct flock lk {};
     lk.l_whence = SEEK_SET;
     lk.l_type = (op & LOCK_UN) ? F_UNLCK : (op & LOCK_SH) ? F_RDLCK : F_WRLCK;
-    fs->spawn(req, fs->setlk(req, handle<open_file>(fi), lk, fi->lock_owner, !(op & LOCK_NB)));
+    start(req, repeatable,
+          [fs = self(req), req, h = handle<open_file>(fi), lk, owner = fi->lock_owner,
+           wait = !(op & LOCK_NB)](scope& sc) { return fs->setlk(sc, req, h, lk, owner, wait); });
   }
   static void fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
     fuse_reply_err(req, EOPNOTSUPP);  // 9P has no message for it
@@ -1122,7 +1387,7 @@ struct ops_impl {
   static void init(void* userdata, fuse_conn_info* conn) {
     auto* fs = static_cast<filesystem*>(userdata);
     // One FUSE read or write is one Tread or Twrite: the largest page multiple that fits.
-    const std::uint32_t io = fs->s_->max_io() & ~4095u;
+    const std::uint32_t io = fs->sess()->max_io() & ~4095u;
     conn->max_write = std::clamp<std::uint32_t>(io, 4096, 1u << 20);
     conn->max_readahead = conn->max_write;
     if (fs->dotl()) {

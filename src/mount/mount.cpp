@@ -143,9 +143,8 @@ int run(const options& o, const std::function<void()>& ready) {
   // Two threads run the coroutines: the session's strand serialises the connection, the rest
   // (copies, the inode table) may run beside it.
   for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
-  auto sess = asio::co_spawn(io, client::session::start(std::move(*s), o.session),
-                             asio::use_future)
-                  .get();
+  auto sess =
+      asio::co_spawn(io, client::session::start(std::move(*s), o.session), asio::use_future).get();
   if (!sess) {
     stop_io();
     return say(o.address, reason(sess.error()));
@@ -165,8 +164,7 @@ int run(const options& o, const std::function<void()>& ready) {
     // what the caller asked of the kernel.
     const std::uint32_t io_size =
         std::clamp<std::uint32_t>(session->max_io() & ~4095u, 4096, 1u << 20);
-    std::string fuse_opts =
-        fmt::format("fsname={},subtype=ninep,max_read={}", o.address, io_size);
+    std::string fuse_opts = fmt::format("fsname={},subtype=ninep,max_read={}", o.address, io_size);
     if (o.allow_other) fuse_opts += ",allow_other";
     if (o.default_permissions) fuse_opts += ",default_permissions";
     if (o.read_only) fuse_opts += ",ro";
@@ -204,6 +202,8 @@ int run(const options& o, const std::function<void()>& ready) {
     probe.join();
     fuse_remove_signal_handlers(se);
     // Requests still in flight fail with the connection; their replies go nowhere.
+    fs.stop();
+    fs.session()->close();
     session->close();
     stop_io();
     fuse_session_destroy(se);
@@ -229,8 +229,9 @@ result<void> unmount(const std::string& mountpoint, std::string& why) {
     return tl::unexpected(errno_code(errno));
   }
   struct stat st {};
-  why = ::stat(mountpoint.c_str(), &st) != 0 ? std::strerror(errno)
-                                             : "not a FUSE mount, or not ours (fusermount3 -u failed)";
+  why = ::stat(mountpoint.c_str(), &st) != 0
+            ? std::strerror(errno)
+            : "not a FUSE mount, or not ours (fusermount3 -u failed)";
   return tl::unexpected(errno_code(EINVAL));
 }
 

@@ -6,6 +6,7 @@
 #   mount-test.sh NINEP errors            bad input: refused connection, missing mountpoint, a
 #                                         server that hangs up during Tversion, bad options
 #   mount-test.sh NINEP interrupt         a read blocked on a synthetic stream, interrupted
+#   mount-test.sh NINEP restart           kill -9 and restart of the server under the mount
 # Exit 0: pass, 1: fail, 77: skipped (no /dev/fuse, fusermount3 or server).
 # BIG_MIB (default 64) sets the size of the large-file checksum test.
 set -u
@@ -103,6 +104,53 @@ for _ in range(4):
     if grep -q "^Tflush oldtag=$tag\$" "$work/stall.log"; then pass "the server saw Tflush of tag $tag"; else failed "no Tflush for tag $tag: $(cat "$work/stall.log")"; fi
     check "ninep umount" "$NINEP" umount "$mnt"
     if mounted; then failed "still mounted after umount"; else pass "nothing mounted after umount"; fi
+    finish
+    ;;
+  restart)
+    # kill -9 the server and start it again on the same address: an open file keeps reading
+    # from where it was and ls works again; then the server gone for good: EIO after
+    # reconnect_timeout, and ninep umount still works.
+    port=$(free_port)
+    serve() {
+      "$NINEP" serve --no-auth --anonymous-user "$(id -un)" --listen "tcp!127.0.0.1!$port" \
+        --log-level error "$export_dir" &
+      server_pid=$!
+      wait_port "$port"
+    }
+    serve || { failed "server did not start"; finish; }
+    head -c $((8 << 20)) /dev/urandom >"$export_dir/data"
+    mkdir "$export_dir/dir" && touch "$export_dir/dir/a" "$export_dir/dir/b"
+    check "mount (reconnect_timeout=20, cache=none)" "$NINEP" mount -o reconnect_timeout=20,cache=none "tcp!127.0.0.1!$port" "$mnt"
+    python3 - "$mnt/data" "$export_dir/data" "$work" <<'EOF' >"$work/reader.out" 2>&1 &
+import os, sys, time
+path, orig, work = sys.argv[1:4]
+want = open(orig, "rb").read()
+fd = os.open(path, os.O_RDONLY)
+first = os.pread(fd, 1 << 20, 0)
+assert first == want[:1 << 20], "first MiB"
+open(work + "/step1", "w").close()
+while not os.path.exists(work + "/go"): time.sleep(0.05)
+# The connection this fid was opened on is gone; the read after the restart continues.
+rest = os.pread(fd, len(want), 1 << 20)
+assert rest == want[1 << 20:], f"rest: {len(rest)} bytes"
+print("reader ok")
+EOF
+    reader=$!
+    bg_pids+=($reader)
+    until [ -e "$work/step1" ] || ! kill -0 $reader 2>/dev/null; do sleep 0.05; done
+    kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null
+    serve || failed "server did not restart"
+    touch "$work/go"
+    wait $reader
+    grep -q "reader ok" "$work/reader.out" && pass "an open file reads on after kill -9 and restart" || failed "reader: $(cat "$work/reader.out")"
+    [ "$(ls "$mnt/dir" | tr '\n' ' ')" = "a b " ] && pass "ls works again" || failed "ls after restart: $(ls "$mnt/dir" 2>&1)"
+    check "create after restart" sh -c "echo new >'$mnt/dir/c'"
+    [ "$(cat "$export_dir/dir/c")" = new ] && pass "created on the new server" || failed "created on the new server"
+    kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+    err=$(stat "$mnt/dir/a" 2>&1 >/dev/null)
+    case $err in *"Input/output error"*) pass "server gone for good: EIO ($err)" ;; *) failed "server gone: $err" ;; esac
+    check "ninep umount with the server gone" "$NINEP" umount "$mnt"
+    if mounted; then failed "still mounted"; else pass "nothing mounted"; fi
     finish
     ;;
   diod)
