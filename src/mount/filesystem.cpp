@@ -137,6 +137,12 @@ filesystem::~filesystem() {
   for (auto& b : blanks_) b.release();
 }
 
+std::uint32_t filesystem::io_size(const client::session& s) {
+  // One FUSE read or write is one Tread or Twrite: the largest page multiple that fits in a
+  // message, at most FUSE's 1 MiB.
+  return std::clamp<std::uint32_t>(s.max_io() & ~4095u, 4096, 1u << 20);
+}
+
 void filesystem::spawn(fuse_req_t req, task<void> t) {
   asio::co_spawn(io_, std::move(t), [req](const std::exception_ptr& e) {
     // Only std::bad_alloc gets here (nothing else throws), before any reply was sent.
@@ -1078,8 +1084,10 @@ filesystem::task<client::error> filesystem::getxattr(scope& sc, fuse_req_t req, 
   const std::uint64_t xgen = gen_.load();
   auto x = co_await blank_fid(sc.co);
   if (!x) co_return x.error();
-  // An empty name walks to the list of names.
-  auto w = co_await s->call(wire::Txattrwalk{(*f)->fid(), x->fid(), list ? "" : name}, sc.co);
+  // An empty name walks to the list of names. (Named here, not built inside the co_await:
+  // g++ 12 destroys a conditional's temporary there twice.)
+  const std::string_view xname = list ? std::string_view() : std::string_view(name);
+  auto w = co_await s->call(wire::Txattrwalk{(*f)->fid(), x->fid(), xname}, sc.co);
   if (!w) {
     give_blank(std::move(*x), xgen);
     int e = errno_of(w.error());
@@ -1386,9 +1394,8 @@ struct ops_impl {
   }
   static void init(void* userdata, fuse_conn_info* conn) {
     auto* fs = static_cast<filesystem*>(userdata);
-    // One FUSE read or write is one Tread or Twrite: the largest page multiple that fits.
-    const std::uint32_t io = fs->sess()->max_io() & ~4095u;
-    conn->max_write = std::clamp<std::uint32_t>(io, 4096, 1u << 20);
+    conn->max_write = filesystem::io_size(*fs->sess());
+    conn->max_read = conn->max_write;  // as the max_read mount option says
     conn->max_readahead = conn->max_write;
     if (fs->dotl()) {
       if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;

@@ -39,6 +39,8 @@ class filesystem {
 
   /// The operations table; fuse_req_userdata() must be the filesystem.
   static const fuse_lowlevel_ops& operations();
+  /// The size of FUSE reads and writes (max_read, max_write) for a session.
+  static std::uint32_t io_size(const client::session& s);
   /// Stops redialling (called before the I/O context stops).
   void stop() { stopping_ = true; }
   /// The session in use now (after reconnects, not the one given to the constructor).

@@ -9,6 +9,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/use_future.hpp>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <ninep/core/error.hpp>
@@ -162,8 +163,7 @@ int run(const options& o, const std::function<void()>& ready) {
     filesystem fs(io, session, o, *root);
     // libfuse's own options: the mount's name in /proc/mounts, reads as large as writes, and
     // what the caller asked of the kernel.
-    const std::uint32_t io_size =
-        std::clamp<std::uint32_t>(session->max_io() & ~4095u, 4096, 1u << 20);
+    const std::uint32_t io_size = filesystem::io_size(*session);
     std::string fuse_opts = fmt::format("fsname={},subtype=ninep,max_read={}", o.address, io_size);
     if (o.allow_other) fuse_opts += ",allow_other";
     if (o.default_permissions) fuse_opts += ",default_permissions";
@@ -187,16 +187,28 @@ int run(const options& o, const std::function<void()>& ready) {
       stop_io();
       return say(mp, "cannot mount (fusermount3 said why above)");
     }
-    // The mount answers once a stat of its root comes back through our own loop.
+    fuse_opt_free_args(&args);
+    // The mount answers once a stat of its root comes back through our own loop. If it comes
+    // back with an error, nothing works: say so, and unmount, which ends the loop.
+    std::atomic<bool> probe_failed{false};
     std::thread probe([&] {
       struct stat pst {};
-      (void)::stat(mp.c_str(), &pst);
-      if (ready) ready();
+      if (::stat(mp.c_str(), &pst) == 0) {
+        if (ready) ready();
+        return;
+      }
+      say(mp, fmt::format("the mount does not answer: {}", std::strerror(errno)));
+      probe_failed = true;
+      fuse_session_exit(se);
+      std::string why;
+      (void)unmount(mp, why);
     });
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, std::max(2u, o.max_threads));
     fuse_loop_cfg_set_clone_fd(cfg, 0);
-    rc = fuse_session_loop_mt(se, cfg) == 0 ? 0 : 1;
+    // The loop returns the number of the signal that ended it (SIGINT, SIGTERM, SIGHUP: a
+    // clean unmount), or a negative errno.
+    rc = fuse_session_loop_mt(se, cfg) >= 0 && !probe_failed ? 0 : 1;
     fuse_loop_cfg_destroy(cfg);
     fuse_session_unmount(se);
     probe.join();

@@ -112,7 +112,7 @@ const bool registered_mount = register_command(
                      "Mount options, comma-separated: ro, allow_other, default_permissions, "
                      "version=9P2000.L|9P2000.u|9P2000, msize=N, aname=A, uname=U, "
                      "cache=none|loose, attr_timeout=S, entry_timeout=S, reconnect_timeout=S, "
-                     "debug");
+                     "direct_io, debug");
       app.add_flag("-f,--foreground", a->foreground,
                    "Stay in the foreground (default: return once the mount answers)");
       app.add_option("--auth", a->auth,

@@ -43,6 +43,10 @@ failed() { echo "FAIL - $1"; failures=$((failures + 1)); }
 check() { local name=$1; shift; if "$@" >"$work/out" 2>"$work/err"; then pass "$name"; else failed "$name: $(head -c 600 "$work/err")"; fi; }
 mounted() { grep -q " $mnt fuse" /proc/mounts; }
 finish() {
+  if [ "$failures" != 0 ] && [ -s "$work/mount.log" ]; then
+    echo "--- ninep mount's stderr:"
+    tail -n 60 "$work/mount.log"
+  fi
   echo "$passes passed, $failures failed"
   [ "$failures" = 0 ]
   exit $?
@@ -173,9 +177,11 @@ EOF
 esac
 wait_port "$port" || { failed "server did not start"; finish; }
 
-# Background mount: the command returns once the mount answers.
-check "mount ($mopts)" "$NINEP" mount -o "$mopts" "tcp!127.0.0.1!$port" "$mnt"
-if mounted; then pass "mounted when ninep mount returned"; else failed "not mounted"; finish; fi
+# The workload runs on a foreground mount whose stderr is kept (shown if anything fails).
+"$NINEP" mount -f -o "$mopts" "tcp!127.0.0.1!$port" "$mnt" 2>"$work/mount.log" &
+mount_pid=$!
+until mounted || ! kill -0 $mount_pid 2>/dev/null; do sleep 0.05; done
+if mounted; then pass "mounted ($mopts)"; else failed "not mounted: $(cat "$work/mount.log")"; finish; fi
 
 dotl() { [ "$DIALECT" = 9P2000.L ]; }
 links() { [ "$DIALECT" != 9P2000 ]; }
@@ -330,7 +336,7 @@ if dotl; then
   flock -x "$mnt/lockfile" -c "echo held >'$work/held'; while [ ! -e '$work/release' ]; do sleep 0.05; done" &
   holder=$!
   bg_pids+=($holder)
-  until [ -e "$work/held" ]; do sleep 0.05; done
+  until [ -e "$work/held" ] || ! kill -0 $holder 2>/dev/null; do sleep 0.05; done
   flock -n -x "$mnt/lockfile" true && failed "flock -n got a held lock" || pass "flock -n refused while held"
   touch "$work/release"
   wait $holder
@@ -366,10 +372,20 @@ fcntl.lockf(fd, fcntl.LOCK_EX, 10, 0)  # blocking: granted now that the holder i
 EOF
 fi
 
-# Unmount: `ninep umount`, then nothing is mounted and the files are still on the server.
+# Unmount: `ninep umount`, then nothing is mounted, the files are still on the server and the
+# mount process ended cleanly (status 0: no sanitizer report either).
 check "ninep umount" "$NINEP" umount "$mnt"
+wait $mount_pid
+rc=$?
 if mounted; then failed "still mounted after umount"; else pass "nothing mounted after umount"; fi
+[ $rc = 0 ] && pass "the mount process exited with 0" || failed "the mount process exited with $rc"
 [ -f "$export_dir/tree/hello.txt" ] && pass "files stay on the server" || failed "files stay on the server"
+
+# Background mount: the command returns once the mount answers.
+check "background mount" "$NINEP" mount -o "$mopts" "tcp!127.0.0.1!$port" "$mnt"
+if mounted && [ -f "$mnt/tree/hello.txt" ]; then pass "mounted and answering when ninep mount returned"; else failed "background mount not answering"; fi
+check "ninep umount (background mount)" "$NINEP" umount "$mnt"
+if mounted; then failed "still mounted after umount"; else pass "nothing mounted after umount"; fi
 
 # Foreground mount and SIGTERM: unmounts cleanly, exit status 0.
 "$NINEP" mount -f -o "$mopts" "tcp!127.0.0.1!$port" "$mnt" 2>"$work/fg.err" &
