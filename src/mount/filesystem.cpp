@@ -22,6 +22,7 @@
 #include <ninep/core/error.hpp>
 #include <ninep/transport/address.hpp>
 #include <ninep/wire/dotl.hpp>
+#include <ninep/wire/stat.hpp>
 #include <stop_token>
 #include <utility>
 
@@ -402,6 +403,7 @@ void filesystem::drop_name(fuse_ino_t parent, const std::string& name) {
 void filesystem::moved(fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,
                        const std::string& newname) {
   drop_name(newparent, newname);  // replaced, if it existed
+  std::vector<file_ptr> stale;    // clunked outside the lock
   std::lock_guard lk(mu_);
   auto nm = names_.find(std::make_pair(parent, name));
   if (nm == names_.end()) return;
@@ -412,6 +414,20 @@ void filesystem::moved(fuse_ino_t parent, const std::string& name, fuse_ino_t ne
   it->second.parent = newparent;
   it->second.name = newname;
   names_[std::make_pair(newparent, newname)] = ino;
+  // Servers that keep a path per fid (diod) do not update it on a rename: the fids of the
+  // moved inode and of everything under it are walked again, by their new paths, when next
+  // needed.
+  for (auto& [i, n] : inodes_) {
+    if (!n.fid) continue;
+    for (fuse_ino_t at = i; at != 0 && at != FUSE_ROOT_ID;) {
+      if (at == ino) {
+        stale.push_back(std::move(n.fid));
+        break;
+      }
+      auto up = inodes_.find(at);
+      at = up == inodes_.end() ? 0 : up->second.parent;
+    }
+  }
 }
 
 struct stat filesystem::to_stat(const client::attr& a) const {
@@ -592,29 +608,46 @@ filesystem::task<client::error> filesystem::setattr(scope& sc, fuse_req_t req, f
     auto r = co_await s->call(t, sc.co);
     if (!r) co_return r.error();
   } else {
-    // 9P2000/.u: Twstat by path, whole seconds, "now" from our clock.
-    auto path = path_of(ino);
-    if (!path) co_return path.error();
-    client::set_attr a;
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const client::set_attr::time tnow{std::chrono::duration_cast<std::chrono::seconds>(now).count(),
-                                      0};
-    if (to_set & FUSE_SET_ATTR_MODE) a.mode = st.st_mode & 07777;
-    if (to_set & FUSE_SET_ATTR_UID) a.uid = st.st_uid;
-    if (to_set & FUSE_SET_ATTR_GID) a.gid = st.st_gid;
-    if (to_set & FUSE_SET_ATTR_SIZE) a.size = static_cast<std::uint64_t>(st.st_size);
-    if (to_set & FUSE_SET_ATTR_ATIME_NOW)
-      a.atime = tnow;
-    else if (to_set & FUSE_SET_ATTR_ATIME)
-      a.atime = client::set_attr::time{st.st_atim.tv_sec, 0};
-    if (to_set & FUSE_SET_ATTR_MTIME_NOW)
-      a.mtime = tnow;
-    else if (to_set & FUSE_SET_ATTR_MTIME)
-      a.mtime = client::set_attr::time{st.st_mtim.tv_sec, 0};
-    if (a.mode || a.uid || a.gid || a.size || a.atime || a.mtime) {
-      auto r = co_await s->setattr(*path, a, sc.co);
-      if (!r) co_return r.error();
+    // 9P2000/.u: Twstat on the fid (an open file's, if any: it works after the last name is
+    // gone), every field "don't touch" (stat(5)) but those asked for; whole seconds, "now" from
+    // our clock.
+    wire::stat w;
+    w.type = 0xffff;
+    w.dev = 0xffffffff;
+    w.qid = {0xff, 0xffffffff, 0xffffffffffffffff};
+    w.mode = 0xffffffff;
+    w.atime = 0xffffffff;
+    w.mtime = 0xffffffff;
+    w.length = 0xffffffffffffffff;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+      if (dialect_ == wire::dialect::v2000) co_return errno_code(EOPNOTSUPP);  // names only
+      if (to_set & FUSE_SET_ATTR_UID) w.n_uid = st.st_uid;
+      if (to_set & FUSE_SET_ATTR_GID) w.n_gid = st.st_gid;
     }
+    if (to_set & FUSE_SET_ATTR_MODE) {
+      // The file's kind must stay as it is: its dm bits from what we know of it.
+      std::uint32_t type = S_IFREG;
+      {
+        std::lock_guard lk(mu_);
+        auto it = inodes_.find(ino);
+        if (it != inodes_.end()) type = it->second.type;
+      }
+      w.mode = wire::dm_mode(type | (st.st_mode & 07777), dialect_);
+    }
+    if (to_set & FUSE_SET_ATTR_SIZE) w.length = static_cast<std::uint64_t>(st.st_size);
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+      w.atime = static_cast<std::uint32_t>(now);
+    else if (to_set & FUSE_SET_ATTR_ATIME)
+      w.atime = static_cast<std::uint32_t>(st.st_atim.tv_sec);
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+      w.mtime = static_cast<std::uint32_t>(now);
+    else if (to_set & FUSE_SET_ATTR_MTIME)
+      w.mtime = static_cast<std::uint32_t>(st.st_mtim.tv_sec);
+    auto r = co_await s->call(wire::Twstat{f->fid(), w}, sc.co);
+    if (!r) co_return r.error();
   }
   auto a = co_await s->stat(*f, sc.co);
   if (!a) co_return a.error();
@@ -767,6 +800,11 @@ filesystem::task<client::error> filesystem::rename(scope& sc, fuse_req_t req, fu
     if (!from || !to) co_return errno_code(ESTALE);
     sc.sent = true;
     auto r = co_await s->rename(*from, *to, sc.co);
+    if (!r && !dotl() && r.error() == std::errc::file_exists) {
+      // 9P2000/.u wstat renames refuse to replace; rename(2) replaces: remove, then rename
+      // (not atomic; a non-empty directory stays and the error stands).
+      if (co_await s->remove(*to, sc.co)) r = co_await s->rename(*from, *to, sc.co);
+    }
     if (!r)
       co_return r.error() == std::errc::operation_not_supported ? client::error(errno_code(EXDEV))
                                                                 : r.error();
