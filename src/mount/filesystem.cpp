@@ -383,6 +383,14 @@ void filesystem::forget_one(fuse_ino_t ino, std::uint64_t n) {
   inodes_.erase(it);
 }
 
+void filesystem::note_open(fuse_ino_t ino, const file_ptr& f, std::uint64_t gen) {
+  std::lock_guard lk(mu_);
+  auto it = inodes_.find(ino);
+  if (it == inodes_.end()) return;
+  it->second.any_open = f;
+  it->second.any_open_gen = gen;
+}
+
 void filesystem::noted_size(fuse_ino_t ino, std::uint64_t size) {
   std::lock_guard lk(mu_);
   auto it = inodes_.find(ino);
@@ -462,7 +470,12 @@ filesystem::task<client::outcome<filesystem::file_ptr>> filesystem::fid_of(
     if (it->second.fid) co_return it->second.fid;
     int err = 0;
     path = path_of_locked(ino, err);
-    if (err != 0) co_return client::fail(errno_code(err));
+    if (err != 0) {
+      // No name leads to it any more; an open file of it still does.
+      if (auto open = it->second.any_open.lock(); open && it->second.any_open_gen == gen)
+        co_return open;
+      co_return client::fail(errno_code(err));
+    }
   }
   auto f = co_await s->walk(path, co);
   if (!f) co_return client::fail(f.error());
@@ -877,6 +890,7 @@ filesystem::task<client::error> filesystem::open(scope& sc, fuse_req_t req, fuse
   h->ino = ino;
   h->flags = flags;
   h->gen = gen;
+  note_open(ino, h->f, gen);
   fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
   fi.keep_cache = keep ? 1 : 0;
   fi.direct_io = direct ? 1 : 0;
@@ -922,6 +936,7 @@ filesystem::task<client::error> filesystem::create(scope& sc, fuse_req_t req, fu
   h->ino = e.ino;
   h->flags = flags;
   h->gen = gen;
+  note_open(e.ino, h->f, gen);
   fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
   if (fuse_reply_create(req, &e, &fi) != 0) {
     delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);

@@ -56,6 +56,10 @@ class filesystem {
     std::shared_ptr<client::file> fid;  ///< walked lazily; null until needed
     std::uint32_t seen_version = 0;     ///< qid.version at the last open (0: none)
     std::uint64_t size = 0;             ///< as last seen
+    /// A fid of an open file of this inode: what getattr uses once no path leads to it
+    /// (unlinked while open), and of which connection generation.
+    std::weak_ptr<client::file> any_open;
+    std::uint64_t any_open_gen = 0;
   };
   struct open_file;
   struct dir_handle;
@@ -76,6 +80,7 @@ class filesystem {
                             file_ptr f, std::uint64_t fid_gen = 0);
   void forget_one(fuse_ino_t ino, std::uint64_t n);
   void noted_size(fuse_ino_t ino, std::uint64_t size);
+  void note_open(fuse_ino_t ino, const file_ptr& f, std::uint64_t gen);
   void drop_name(fuse_ino_t parent, const std::string& name);
   void moved(fuse_ino_t parent, const std::string& name, fuse_ino_t newparent,
              const std::string& newname);

@@ -288,8 +288,9 @@ fd = os.open(sys.argv[1], os.O_WRONLY); os.write(fd, b'x'); os.fsync(fd); os.fda
 check "sync -f" sync -f "$mnt/big"
 check "statfs" stat -f "$mnt"
 
-# A file read and written after it was unlinked while open.
-check "unlinked while open" python3 -c "
+# A file read and written after it was unlinked while open. (diod answers getattr on a fid by
+# lstat of its path, and the kernel asks for attributes before it reads: not on diod.)
+[ "$MODE" != diod ] && check "unlinked while open" python3 -c "
 import os, sys
 p = sys.argv[1]
 fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
@@ -299,11 +300,10 @@ assert not os.path.exists(p)
 os.write(fd, b' after')
 os.lseek(fd, 0, 0)
 assert os.read(fd, 100) == b'before after', 'content'
-if sys.argv[2] != 'diod':  # diod's getattr and setattr lstat the fid's path: gone
-    assert os.fstat(fd).st_size == 12, 'fstat size'
-    os.ftruncate(fd, 3)
-    assert os.fstat(fd).st_size == 3, 'ftruncate'
-os.close(fd)" "$mnt/ghost" "$MODE"
+assert os.fstat(fd).st_size == 12, 'fstat size'
+os.ftruncate(fd, 3)
+assert os.fstat(fd).st_size == 3, 'ftruncate'
+os.close(fd)" "$mnt/ghost"
 
 # Shared writable mmap: the stores reach the server.
 check "shared writable mmap" python3 -c "
@@ -349,7 +349,10 @@ if dotl; then
   holder=$!
   bg_pids+=($holder)
   until [ -e "$work/held" ] || ! kill -0 $holder 2>/dev/null; do sleep 0.05; done
-  flock -n -x "$mnt/lockfile" true && failed "flock -n got a held lock" || pass "flock -n refused while held"
+  # (diod shares one open file among the fids of one file and user: its flock cannot conflict.)
+  if [ "$MODE" != diod ]; then
+    flock -n -x "$mnt/lockfile" true && failed "flock -n got a held lock" || pass "flock -n refused while held"
+  fi
   touch "$work/release"
   wait $holder
   check "flock after release" flock -n -x "$mnt/lockfile" true
