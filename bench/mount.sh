@@ -114,7 +114,9 @@ for i in range(int(sys.argv[2])): os.unlink(os.path.join(sys.argv[1], f'f{i}'))"
 	du) drop; t0=$(now); du -s "$d/tree" >/dev/null; t1=$(now) ;;
 	write) t0=$(now); dd if=/dev/zero of="$d/big" bs=1M count="$size_mib" conv=fsync status=none; t1=$(now) ;;
 	read) drop; t0=$(now); dd if="$d/big" of=/dev/null bs=1M status=none; t1=$(now) ;;
-	untar) mkdir -p "$d/untar"; t0=$(now); tar -C "$d/untar" -xf "$work/src.tar"; t1=$(now) ;;
+	# sshfs cannot set the times or owner of a symlink whose target is not there (sftp
+	# follows links): tar says so and fails; the files are all written, so it is timed anyway.
+	untar) mkdir -p "$d/untar"; t0=$(now); tar -C "$d/untar" -xf "$work/src.tar" 2>"$work/tar.$2.err" || echo "bench: tar on $2: $(grep -c Cannot "$work/tar.$2.err") complaints (symlinks)" >&2; t1=$(now) ;;
 	esac
 	secs[$1.$2]=$(python3 -c "print(f'{$t1 - $t0:.3f}')")
 }
