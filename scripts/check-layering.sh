@@ -14,6 +14,7 @@ allowed() {
     client) echo "core wire transport client" ;;
     synth) echo "core wire transport server synth" ;;
     block) echo "core wire transport client block" ;;
+    mount) echo "core wire transport client mount" ;;
     *) echo "" ;;
   esac
 }
