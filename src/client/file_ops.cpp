@@ -422,7 +422,7 @@ asio::awaitable<outcome<std::vector<dir_entry>>> session::readdir(std::string_vi
 
 asio::awaitable<outcome<void>> session::setattr(std::string_view path, set_attr a, call_options o) {
   const auto caller = co_await asio::this_coro::executor;
-  if (off_strand(caller)) co_return co_await hop(setattr(path, std::move(a), o));
+  if (off_strand(caller)) co_return co_await hop(setattr(path, a, o));
   auto f = co_await walk(path, o);
   if (!f) co_return fail(f.error());
   outcome<void> out;
