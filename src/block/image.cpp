@@ -32,20 +32,6 @@ bool lost_connection(std::error_code ec) {
 
 std::error_code eio() { return std::make_error_code(std::errc::io_error); }
 
-/// A 9P2000/.u Twstat stat whose every field means "don't touch": a request to commit the file
-/// to stable storage (stat(5)).
-wire::stat dont_touch() {
-  wire::stat s;
-  s.type = 0xffff;
-  s.dev = 0xffffffff;
-  s.qid = {0xff, 0xffffffff, 0xffffffffffffffff};
-  s.mode = 0xffffffff;
-  s.atime = 0xffffffff;
-  s.mtime = 0xffffffff;
-  s.length = 0xffffffffffffffff;
-  return s;
-}
-
 }  // namespace
 
 /// One 9P connection and the image file open on it.
@@ -385,7 +371,7 @@ asio::awaitable<result<void>> image::flush_impl() {
       auto r = co_await l.s->call(wire::Tfsync{l.fid, 0}, co);
       co_return r ? std::error_code{} : r.error().code;
     }
-    auto r = co_await l.s->call(wire::Twstat{l.fid, dont_touch()}, co);
+    auto r = co_await l.s->call(wire::Twstat{l.fid, wire::stat::unchanged()}, co);
     co_return r ? std::error_code{} : r.error().code;
   });
 }

@@ -134,8 +134,29 @@ filesystem::filesystem(asio::io_context& io, std::shared_ptr<client::session> s,
 }
 
 filesystem::~filesystem() {
+  for (auto& [fh, del] : handles_) del(fh);
   // The blank fids are not bound on the server: nothing to clunk.
   for (auto& b : blanks_) b.release();
+}
+
+template <class T>
+std::uint64_t filesystem::keep_handle(std::shared_ptr<T> h) {
+  const auto fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<T>(std::move(h)));
+  std::lock_guard l(handles_mu_);
+  handles_.emplace(fh, [](std::uint64_t x) { delete reinterpret_cast<std::shared_ptr<T>*>(x); });
+  return fh;
+}
+
+void filesystem::drop_handle(std::uint64_t fh) {
+  void (*del)(std::uint64_t) = nullptr;
+  {
+    std::lock_guard l(handles_mu_);
+    auto it = handles_.find(fh);
+    if (it == handles_.end()) return;
+    del = it->second;
+    handles_.erase(it);
+  }
+  del(fh);
 }
 
 std::uint32_t filesystem::io_size(const client::session& s) {
@@ -624,14 +645,7 @@ filesystem::task<client::error> filesystem::setattr(scope& sc, fuse_req_t req, f
     // 9P2000/.u: Twstat on the fid (an open file's, if any: it works after the last name is
     // gone), every field "don't touch" (stat(5)) but those asked for; whole seconds, "now" from
     // our clock.
-    wire::stat w;
-    w.type = 0xffff;
-    w.dev = 0xffffffff;
-    w.qid = {0xff, 0xffffffff, 0xffffffffffffffff};
-    w.mode = 0xffffffff;
-    w.atime = 0xffffffff;
-    w.mtime = 0xffffffff;
-    w.length = 0xffffffffffffffff;
+    wire::stat w = wire::stat::unchanged();
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -891,11 +905,10 @@ filesystem::task<client::error> filesystem::open(scope& sc, fuse_req_t req, fuse
   h->flags = flags;
   h->gen = gen;
   note_open(ino, h->f, gen);
-  fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
+  fi.fh = keep_handle(std::move(h));
   fi.keep_cache = keep ? 1 : 0;
   fi.direct_io = direct ? 1 : 0;
-  if (fuse_reply_open(req, &fi) != 0)
-    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);  // interrupted: no release
+  if (fuse_reply_open(req, &fi) != 0) drop_handle(fi.fh);  // interrupted: no release
   co_return client::error{};
 }
 
@@ -937,9 +950,9 @@ filesystem::task<client::error> filesystem::create(scope& sc, fuse_req_t req, fu
   h->flags = flags;
   h->gen = gen;
   note_open(e.ino, h->f, gen);
-  fi.fh = reinterpret_cast<std::uint64_t>(new std::shared_ptr<open_file>(std::move(h)));
+  fi.fh = keep_handle(std::move(h));
   if (fuse_reply_create(req, &e, &fi) != 0) {
-    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi.fh);
+    drop_handle(fi.fh);
     forget_one(e.ino, 1);
   }
   co_return client::error{};
@@ -1356,7 +1369,7 @@ struct ops_impl {
   }
   static void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     // The fid is clunked by its last user (a request still in flight, if any).
-    delete reinterpret_cast<std::shared_ptr<open_file>*>(fi->fh);
+    self(req)->drop_handle(fi->fh);
     fuse_reply_err(req, 0);
   }
   static void fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
@@ -1366,11 +1379,8 @@ struct ops_impl {
   }
   static void opendir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     // The listing is read at the first readdir; nothing to ask the server yet.
-    fi->fh = reinterpret_cast<std::uint64_t>(
-        new std::shared_ptr<dir_handle>(std::make_shared<dir_handle>()));
-    if (fuse_reply_open(req, fi) != 0) {
-      delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi->fh);
-    }
+    fi->fh = self(req)->keep_handle(std::make_shared<dir_handle>());
+    if (fuse_reply_open(req, fi) != 0) self(req)->drop_handle(fi->fh);
   }
   static void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off,
                       fuse_file_info* fi) {
@@ -1387,7 +1397,7 @@ struct ops_impl {
           });
   }
   static void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    delete reinterpret_cast<std::shared_ptr<dir_handle>*>(fi->fh);
+    self(req)->drop_handle(fi->fh);
     fuse_reply_err(req, 0);
   }
   static void fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {

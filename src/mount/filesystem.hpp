@@ -165,6 +165,13 @@ class filesystem {
   std::atomic<bool> reconnecting_{false};
   std::atomic<bool> stopping_{false};
   std::uint64_t reconnects_ = 0;  ///< guarded by mu_
+  /// The handles given to FUSE as fi->fh (open files, directories), each with its deleter:
+  /// freed by release/releasedir, and the rest at unmount, whose RELEASEs may never come.
+  std::mutex handles_mu_;
+  std::unordered_map<std::uint64_t, void (*)(std::uint64_t)> handles_;
+  template <class T>
+  std::uint64_t keep_handle(std::shared_ptr<T> h);
+  void drop_handle(std::uint64_t fh);
 };
 
 }  // namespace ninep::mount
