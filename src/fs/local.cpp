@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -239,9 +240,14 @@ result<unique_fd> open_child(int dir, const std::string& name) {
   open_how how{};
   how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // openat2 answers EAGAIN when a rename or mount anywhere on the host raced with it: under
+  // rename churn (builds, other clients) 8 tries were not enough and clients saw EAGAIN opens.
+  for (int attempt = 0; attempt < 256; ++attempt) {
     long fd = syscall(SYS_openat2, dir, name.c_str(), &how, sizeof how);
-    if (fd < 0 && (errno == EAGAIN || errno == EINTR)) continue;  // openat2 asks to retry
+    if (fd < 0 && (errno == EAGAIN || errno == EINTR)) {  // openat2 asks to retry
+      if (attempt >= 8) sched_yield();
+      continue;
+    }
     if (fd >= 0 || errno != ENOSYS) return client_fd(fd);
     // Kernels before 5.6: a single validated name with O_NOFOLLOW cannot leave `dir`.
     return client_fd(openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
