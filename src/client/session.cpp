@@ -40,7 +40,8 @@ error malformed(std::span<const std::byte> frame, std::error_code why) {
 /// One call in flight. Pooled: the timers are made once and reused.
 struct session::pending {
   explicit pending(const strand_type& s) : event(s, never), deadline(s) {}
-  enum class state : std::uint8_t { idle, queued, writing, sent, done };
+  // waiting_tag: every tag is in flight; granted: holds a tag, not yet queued for writing.
+  enum class state : std::uint8_t { idle, waiting_tag, granted, queued, writing, sent, done };
   asio::steady_timer event;  // never expires; cancel() wakes the waiting call
   asio::steady_timer deadline;
   state st = state::idle;
@@ -278,21 +279,8 @@ asio::awaitable<outcome<reply>> session::call(wire::message_body req, call_optio
   auto type = wire::type_of(req);
   if (type == wire::msg_type::Tversion || type == wire::msg_type::Tflush)
     co_return fail(std::make_error_code(std::errc::invalid_argument));
-  auto tag = tags_.reserve(expectation_for(req));
-  if (!tag) co_return fail(tag.error());
-  auto out = encode_request(*tag, req);
-  if (!out) {
-    tags_.release(*tag);
-    co_return fail(out.error());
-  }
   std::unique_ptr<pending> p = acquire_pending();
   pending* raw = p.get();
-  p->tag = *tag;
-  p->st = pending::state::queued;
-  out->owner = raw;
-  slots_[*tag] = {slot_kind::call, raw, 0, 0};
-  enqueue(std::move(*out));
-
   auto self = shared_from_this();
   std::uint64_t gen = p->gen;
   if (o.deadline != never) {
@@ -311,6 +299,26 @@ asio::awaitable<outcome<reply>> session::call(wire::message_body req, call_optio
   std::optional<std::stop_callback<decltype(on_stop)>> stop_cb;
   if (o.stop.stop_possible()) stop_cb.emplace(o.stop, on_stop);
 
+  // With every tag in flight the call waits its turn for one (freed by a reply, first come
+  // first served): a burst of requests is paced by the server, never refused.
+  if (auto t = take_tag({slot_kind::call, raw, expectation_for(req), 0, 0}))
+    grant(raw, *t);
+  else
+    raw->st = pending::state::waiting_tag;
+  while (p->st == pending::state::waiting_tag) co_await p->event.async_wait(as_tuple);
+  if (!p->answer) {
+    auto out = encode_request(p->tag, req);
+    if (out) {
+      out->owner = raw;
+      p->st = pending::state::queued;
+      enqueue(std::move(*out));
+    } else {
+      free_tag(p->tag);
+      p->answer = fail(out.error());
+      p->st = pending::state::done;
+    }
+  }
+
   // A reply can arrive before the write's completion runs; the payload must not be released to
   // the caller until the write is over, so wait for both.
   while (!p->answer || p->st == pending::state::writing) co_await p->event.async_wait(as_tuple);
@@ -322,13 +330,27 @@ asio::awaitable<outcome<reply>> session::call(wire::message_body req, call_optio
 
 void session::cancel_call(pending* p, std::error_code why) {
   switch (p->st) {
+    case pending::state::waiting_tag: {
+      auto it = std::find_if(tag_waiters_.begin(), tag_waiters_.end(),
+                             [p](const tag_waiter& w) { return w.call == p; });
+      if (it != tag_waiters_.end()) tag_waiters_.erase(it);
+      p->answer = fail(why);
+      p->st = pending::state::done;
+      p->signal();
+      break;
+    }
+    case pending::state::granted:
+      free_tag(p->tag);
+      p->answer = fail(why);
+      p->st = pending::state::done;
+      p->signal();
+      break;
     case pending::state::queued: {
       // Never sent: the server has not seen the tag, so it is free at once.
       auto it = std::find_if(queue_.begin(), queue_.end(),
                              [p](const outgoing& e) { return e.owner == p; });
       if (it != queue_.end()) queue_.erase(it);
-      tags_.release(p->tag);
-      slots_[p->tag] = {};
+      free_tag(p->tag);
       p->answer = fail(why);
       p->st = pending::state::done;
       p->signal();
@@ -353,35 +375,75 @@ void session::cancel_call(pending* p, std::error_code why) {
 
 void session::send_flush(wire::tag_t oldtag) {
   if (failed_) return;
+  if (!flush_waiters_.empty()) return flush_waiters_.push_back(oldtag);
   auto t = tags_.reserve({wire::msg_type::Rflush, 0});
-  if (!t) {
-    fail_all(t.error());
-    return;
-  }
-  auto out = encode_request(*t, wire::Tflush{oldtag});
-  if (!out) {
-    fail_all(out.error());
-    return;
-  }
-  slots_[*t] = {slot_kind::flush, nullptr, oldtag, 0};
-  counters_.flushes++;
-  flushes_unanswered_++;
-  enqueue(std::move(*out));
+  if (!t) return flush_waiters_.push_back(oldtag);
+  send_background({slot_kind::flush, nullptr, {}, oldtag, 0}, *t);
 }
 
 void session::clunk_detached(wire::fid_t fid) {
   asio::post(strand_, [self = shared_from_this(), fid] {
     if (self->failed_) return;
-    auto t = self->tags_.reserve({wire::msg_type::Rclunk, 0});
-    if (!t) return;  // every tag busy: the fid leaks until the connection ends
-    auto out = self->encode_request(*t, wire::Tclunk{fid});
-    if (!out) {
-      self->tags_.release(*t);
-      return;
-    }
-    self->slots_[*t] = {slot_kind::clunk, nullptr, 0, fid};
-    self->enqueue(std::move(*out));
+    const tag_waiter w{slot_kind::clunk, nullptr, {wire::msg_type::Rclunk, 0}, 0, fid};
+    if (auto t = self->take_tag(w)) self->send_background(w, *t);
   });
+}
+
+bool session::tag_for_call_free() const noexcept {
+  return tags_.in_flight() + flush_reserve < tags_.capacity();
+}
+
+std::optional<wire::tag_t> session::take_tag(const tag_waiter& w) {
+  if (tag_waiters_.empty() && flush_waiters_.empty() && tag_for_call_free()) {
+    if (auto t = tags_.reserve(w.expect)) return *t;
+  }
+  tag_waiters_.push_back(w);
+  return std::nullopt;
+}
+
+void session::free_tag(wire::tag_t t) {
+  tags_.release(t);
+  slots_[t] = {};
+  if (failed_) return;
+  if (!flush_waiters_.empty()) {
+    const wire::tag_t oldtag = flush_waiters_.front();
+    flush_waiters_.pop_front();
+    auto f = tags_.reserve({wire::msg_type::Rflush, 0});  // cannot fail: t is free
+    if (!f) return fail_all(f.error());
+    return send_background({slot_kind::flush, nullptr, {}, oldtag, 0}, *f);
+  }
+  if (tag_waiters_.empty() || !tag_for_call_free()) return;
+  tag_waiter w = tag_waiters_.front();
+  tag_waiters_.pop_front();
+  auto granted = tags_.reserve(w.expect);  // cannot fail: t is free
+  if (!granted) return fail_all(granted.error());
+  if (w.kind == slot_kind::call)
+    grant(w.call, *granted);
+  else
+    send_background(w, *granted);
+}
+
+void session::grant(pending* p, wire::tag_t t) {
+  p->tag = t;
+  p->st = pending::state::granted;
+  slots_[t] = {slot_kind::call, p, 0, 0};
+  p->signal();
+}
+
+void session::send_background(const tag_waiter& w, wire::tag_t t) {
+  wire::message_body m;
+  if (w.kind == slot_kind::flush)
+    m = wire::Tflush{w.oldtag};
+  else
+    m = wire::Tclunk{w.fid};
+  auto out = encode_request(t, m);
+  if (!out) return fail_all(out.error());  // a Tflush or Tclunk always fits min_msize
+  slots_[t] = {w.kind, nullptr, w.oldtag, w.fid};
+  if (w.kind == slot_kind::flush) {
+    counters_.flushes++;
+    flushes_unanswered_++;
+  }
+  enqueue(std::move(*out));
 }
 
 asio::awaitable<void> session::write_loop(std::shared_ptr<session> /*alive*/) {
@@ -437,12 +499,12 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*alive*/) {
     switch (s.kind) {
       case slot_kind::call: {
         pending* p = s.call;
-        if (p->st == pending::state::queued) {  // answered before it was sent: a lying server
+        if (p->st == pending::state::granted || p->st == pending::state::queued) {
+          // answered before it was sent: a lying server
           fail_all(make_error_code(errc::unexpected_reply));
           co_return;
         }
-        tags_.release(tag);
-        slots_[tag] = {};
+        free_tag(tag);
         if (m->reply)
           p->answer = reply{std::move(*f), std::move(*m->reply)};
         else if (m->reply.error().category() == std::generic_category())
@@ -458,16 +520,13 @@ asio::awaitable<void> session::read_loop(std::shared_ptr<session> /*alive*/) {
         break;
       case slot_kind::flush:
         flushes_unanswered_--;
-        tags_.release(s.oldtag);
-        slots_[s.oldtag] = {};
-        tags_.release(tag);
-        slots_[tag] = {};
+        free_tag(s.oldtag);
+        free_tag(tag);
         break;
       case slot_kind::clunk:
         // clunk(5): the fid is gone even if the server reports an error.
         give_fid(s.fid);
-        tags_.release(tag);
-        slots_[tag] = {};
+        free_tag(tag);
         break;
       case slot_kind::none:
         fail_all(make_error_code(errc::unexpected_reply));
@@ -489,6 +548,14 @@ void session::fail_all(std::error_code ec) {
     e.owner->signal();
   }
   queue_.clear();
+  for (const tag_waiter& w : tag_waiters_) {
+    if (w.call == nullptr) continue;
+    w.call->answer = fail(ec);
+    w.call->st = pending::state::done;
+    w.call->signal();
+  }
+  tag_waiters_.clear();
+  flush_waiters_.clear();
   for (tag_slot& s : slots_) {
     if (s.kind == slot_kind::call && s.call != nullptr) {
       pending* p = s.call;

@@ -200,7 +200,9 @@ class session : public std::enable_shared_from_this<session> {
   std::uint32_t max_io(std::uint32_t iounit = 0) const noexcept;
 
   /// Sends `req` (any T-message but Tversion/Tflush) and waits for its reply. The tag is
-  /// chosen here. Errors: as above; the server's error reply as its errno.
+  /// chosen here; while every tag is in flight the call waits for one (first come, first
+  /// served; its deadline and stop token apply while it waits). Errors: as above; the server's
+  /// error reply as its errno.
   asio::awaitable<outcome<reply>> call(wire::message_body req, call_options o = {});
 
   // File API ------------------------------------------------------------------------------
@@ -275,6 +277,15 @@ class session : public std::enable_shared_from_this<session> {
     wire::tag_t oldtag = 0;  // flush: the tag being flushed
     wire::fid_t fid = 0;     // clunk: the fid to free on Rclunk
   };
+  /// What waits for a tag while every one is in flight: a call (its coroutine resumes when
+  /// granted one) or a background Tflush or Tclunk (sent when granted). First come, first served.
+  struct tag_waiter {
+    slot_kind kind = slot_kind::none;  // call, flush or clunk
+    pending* call = nullptr;
+    expectation expect;
+    wire::tag_t oldtag = 0;
+    wire::fid_t fid = 0;
+  };
 
   session(transport::stream s, options o);
   friend class file;
@@ -300,6 +311,18 @@ class session : public std::enable_shared_from_this<session> {
   void cancel_call(pending* p, std::error_code why);
   void send_flush(wire::tag_t oldtag);
   void clunk_detached(wire::fid_t fid);
+  /// Tags only a Tflush may take: cancelling calls that hold every other tag must stay possible
+  /// (a flushed tag is freed by its Rflush, so flushes always make progress).
+  static constexpr std::size_t flush_reserve = 16;
+  bool tag_for_call_free() const noexcept;
+  /// A free tag for `w` (a call or a clunk), or none: then `w` waits in tag_waiters_ for
+  /// free_tag() to grant one.
+  std::optional<wire::tag_t> take_tag(const tag_waiter& w);
+  /// Frees an answered (or never sent) tag and grants it: to a waiting Tflush first, else to
+  /// the first waiting call or clunk.
+  void free_tag(wire::tag_t t);
+  void grant(pending* p, wire::tag_t t);
+  void send_background(const tag_waiter& w, wire::tag_t t);
   void fail_all(std::error_code ec);
   std::unique_ptr<pending> acquire_pending();
   void recycle(std::unique_ptr<pending> p);
@@ -332,6 +355,8 @@ class session : public std::enable_shared_from_this<session> {
   tag_table tags_;
   std::vector<tag_slot> slots_;
   std::deque<outgoing> queue_;
+  std::deque<tag_waiter> tag_waiters_;
+  std::deque<wire::tag_t> flush_waiters_;  // the old tags of Tflushes waiting for a tag
   std::vector<outgoing> batch_;
   bool writing_ = false;
   std::error_code failed_;

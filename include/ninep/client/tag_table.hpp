@@ -65,6 +65,8 @@ class tag_table {
   [[nodiscard]] bool in_use(wire::tag_t t) const noexcept {
     return t < slots_.size() && slots_[t].used;
   }
+  /// How many tags there are.
+  [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
   /// How many tags are reserved.
   [[nodiscard]] std::size_t in_flight() const noexcept { return slots_.size() - free_.size(); }
 
